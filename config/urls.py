@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from config.health import healthz
+
+admin.site.site_header = "北京市不动产登记电子证照系统"
+admin.site.site_title = "不动产登记电子证照"
+admin.site.index_title = "管理"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
