@@ -187,7 +187,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "audit.tasks.record_worker_heartbeat", "schedule": 60.0},
+    "reconcile-pending-signatures": {"task": "licensing.tasks.reconcile_pending_signatures", "schedule": 120.0},
 }
+# A licence still PENDING_SIGNATURE this long after its last change is re-enqueued by the
+# reconciler, until it has failed this many times (then a clerk looks at `signing_error`).
+SIGNING_RECONCILE_AFTER_S = env.int("SIGNING_RECONCILE_AFTER_S", default=300)
+SIGNING_MAX_ATTEMPTS = env.int("SIGNING_MAX_ATTEMPTS", default=20)
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
