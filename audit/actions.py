@@ -2,6 +2,7 @@
 
 ACTIONS = {
     "license.create_draft": "创建草稿",
+    "license.update_draft": "修改草稿",
     "license.issue": "签发",
     "license.sign": "签章",
     "license.sign_failed": "签章失败",

@@ -193,6 +193,8 @@ CELERY_BEAT_SCHEDULE = {
 # reconciler, until it has failed this many times (then a clerk looks at `signing_error`).
 SIGNING_RECONCILE_AFTER_S = env.int("SIGNING_RECONCILE_AFTER_S", default=300)
 SIGNING_MAX_ATTEMPTS = env.int("SIGNING_MAX_ATTEMPTS", default=20)
+# The public file check only hashes uploads; the cap keeps a large upload from tying up a worker.
+PUBLIC_CHECK_MAX_UPLOAD_BYTES = env.int("PUBLIC_CHECK_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -9,10 +9,9 @@ its increment back too, so serials are unique and consecutive. Must be called in
 from django.db import transaction
 
 from licensing.models import NumberCounter
-from registry.models import District, Issuer, LicenseKind, LicenseType
-from registry.validators import format_certificate_number, identifier_check_char
+from registry.models import District, Issuer, LicenseType
+from registry.validators import format_certificate_number, format_identifier
 
-IDENTIFIER_ROOT = "1.2.156.3005.2"
 SERIAL_DIGITS = 7
 
 
@@ -29,7 +28,7 @@ def next_value(scope: str) -> int:
 def allocate_certificate_number(*, kind: str, year: int, district: District) -> tuple[str, int]:
     """`京(2026)朝阳区不动产权第0001234号`: serial unique per (kind, year, district)."""
     serial = next_value(f"certificate-number:{kind}:{year}:{district.code}")
-    return format_certificate_number(kind=LicenseKind(kind), year=year, district=district.name, serial=serial), serial
+    return format_certificate_number(kind, year, district, serial), serial
 
 
 def allocate_identifier_serial(*, license_type: LicenseType, issuer: Issuer, year: int) -> str:
@@ -39,6 +38,4 @@ def allocate_identifier_serial(*, license_type: LicenseType, issuer: Issuer, yea
 
 
 def build_identifier(*, license_type: LicenseType, issuer: Issuer, serial: str, version: int) -> str:
-    version_text = f"{version:03d}"
-    check = identifier_check_char(license_type.code, issuer.uscc, serial, version_text)
-    return f"{IDENTIFIER_ROOT}.{license_type.code}.{issuer.uscc}.{serial}.{version_text}.{check}"
+    return format_identifier(license_type.code, issuer.uscc, serial, version)
