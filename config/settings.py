@@ -237,3 +237,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Holder ID numbers (registry.crypto) ---------------------------------------------------
+# Key ring "kid:<base64 32 bytes>,kid:<base64>": the first key encrypts, all decrypt, so a new key
+# is put first and `manage.py rotate_id_number_key` re-encrypts old rows. The blind-index key is
+# separate: it only ever makes HMACs, never decrypts.
+ID_NUMBER_KEYS = env.str("ID_NUMBER_KEYS", default="") or "dev:" + _dev_secret("ID_NUMBER_KEY", 32)
+ID_NUMBER_INDEX_KEY = env.str("ID_NUMBER_INDEX_KEY", default="") or _dev_secret("ID_NUMBER_INDEX_KEY", 32)

@@ -444,3 +444,14 @@ def validate_holder_id_number(id_type: str, value: str) -> None:
             _fail("证件号码应为 2 至 40 位数字、大写字母或汉字", "invalid_id_number")
     else:
         _fail(f"未知的证件类型代码“{id_type}”", "invalid_id_type")
+
+
+def normalise_id_number(value: str) -> str:
+    """The canonical form an ID number is validated, indexed and encrypted in.
+
+    NFKC turns fullwidth digits/letters (common from Chinese input methods) into ASCII; spaces are
+    dropped and letters upper-cased, so `11010819850101002x` and `１１０１…002X` are one number.
+    """
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
