@@ -17,7 +17,6 @@ from django.utils.html import format_html
 from audit.services import record_event
 from licensing import permissions, services
 from licensing.models import CancellationReason, CancellationRequest, License, LicenseHolder, LicenseStatus, StatusEvent
-from licensing.rendering import preview_png
 
 S = LicenseStatus
 
@@ -241,7 +240,9 @@ class LicenseAdmin(admin.ModelAdmin):
                     parties.append(services.Party(row["holder"], row["role"], row.get("share", "")))
         fields = {name: form.cleaned_data[name] for name in services.DRAFT_FIELDS if name in form.cleaned_data}
         if change:
-            license = services.license_update_draft(license=form.instance, actor=request.user, parties=parties, **fields)
+            license = services.license_update_draft(
+                license=form.instance, actor=request.user, parties=parties, **fields
+            )
         else:
             license = services.license_create_draft(actor=request.user, parties=parties, **fields)
         form.instance.pk = license.pk
@@ -286,9 +287,15 @@ class LicenseAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         own = [
-            path("<int:pk>/action/<str:name>/", self.admin_site.admin_view(self.action_view), name="licensing_license_action"),
+            path(
+                "<int:pk>/action/<str:name>/",
+                self.admin_site.admin_view(self.action_view),
+                name="licensing_license_action",
+            ),
             path("<int:pk>/file/", self.admin_site.admin_view(self.file_view), name="licensing_license_file"),
-            path("<int:pk>/preview.png", self.admin_site.admin_view(self.preview_view), name="licensing_license_preview"),
+            path(
+                "<int:pk>/preview.png", self.admin_site.admin_view(self.preview_view), name="licensing_license_preview"
+            ),
         ]
         return own + super().get_urls()
 
@@ -337,6 +344,8 @@ class LicenseAdmin(admin.ModelAdmin):
     def preview_view(self, request, pk):
         license = get_object_or_404(License, pk=pk)
         stored = self._file_for(request, license)
+        from licensing.rendering import preview_png  # needs poppler; only loaded when a preview is asked for
+
         with stored.open("rb") as fh:
             png = preview_png(fh.read())
         response = HttpResponse(png, content_type="image/png")
@@ -350,7 +359,17 @@ class CancellationRequestAdmin(admin.ModelAdmin):
 
     list_display = ["license", "reason", "status", "requested_by", "requested_at", "decided_by"]
     list_filter = ["status"]
-    readonly_fields = ["license", "reason", "note", "status", "requested_by", "requested_at", "decided_by", "decided_at", "decision_note"]
+    readonly_fields = [
+        "license",
+        "reason",
+        "note",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    ]
     fields = readonly_fields
 
     def has_add_permission(self, request):
@@ -394,9 +413,13 @@ class CancellationRequestAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 if decision == "approve":
-                    services.license_cancel_approve(request=cancellation, actor=request.user, note=form.cleaned_data["note"])
+                    services.license_cancel_approve(
+                        request=cancellation, actor=request.user, note=form.cleaned_data["note"]
+                    )
                 else:
-                    services.license_cancel_reject(request=cancellation, actor=request.user, note=form.cleaned_data["note"])
+                    services.license_cancel_reject(
+                        request=cancellation, actor=request.user, note=form.cleaned_data["note"]
+                    )
             except ValidationError as exc:
                 form.add_error(None, _error_text(exc))
             else:

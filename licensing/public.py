@@ -27,7 +27,10 @@ INFO_ANSWERS = {
     INFO_NOT_FOUND: "未查询到该证照",
 }
 FILE_PASSED, FILE_ALTERED = 0, 2
-FILE_ANSWERS = {FILE_PASSED: "文件核验通过：与登记机构签发的文件一致", FILE_ALTERED: "文件核验未通过：文件被修改或并非本机构签发"}
+FILE_ANSWERS = {
+    FILE_PASSED: "文件核验通过：与登记机构签发的文件一致",
+    FILE_ALTERED: "文件核验未通过：文件被修改或并非本机构签发",
+}
 STATUS_ANSWERS = {
     LicenseStatus.VALID: INFO_VALID,
     LicenseStatus.PENDING_SIGNATURE: INFO_NOT_YET_ACTIVE,

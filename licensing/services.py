@@ -322,7 +322,9 @@ def _check_cancellation(reason: str, note: str) -> None:
         raise ValidationError({"note": "注销原因为「其他」时必须填写说明"})
     if reason in REASONS_WITH_OWN_SERVICE:
         raise ValidationError(
-            {"reason": f"「{CancellationReason(reason).label}」须通过{REASONS_WITH_OWN_SERVICE[reason]}办理，会同时签发新证"}
+            {
+                "reason": f"「{CancellationReason(reason).label}」须通过{REASONS_WITH_OWN_SERVICE[reason]}办理，会同时签发新证"
+            }
         )
 
 

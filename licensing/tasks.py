@@ -53,13 +53,17 @@ def sign_license_task(self, license_id: int) -> str:
         return "missing"
     except TRANSIENT_ERRORS as exc:
         permanent = self.request.retries >= self.max_retries
-        services.license_record_signing_error(license_id=license_id, error=f"{type(exc).__name__}: {exc}", permanent=permanent)
+        services.license_record_signing_error(
+            license_id=license_id, error=f"{type(exc).__name__}: {exc}", permanent=permanent
+        )
         if permanent:
             return "failed"
         raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 300)) from exc
-    except Exception as exc:  # noqa: BLE001 - anything else will not heal by retrying
+    except Exception as exc:
         log.exception("sign_license_task: permanent failure for licence %s", license_id)
-        services.license_record_signing_error(license_id=license_id, error=f"{type(exc).__name__}: {exc}", permanent=True)
+        services.license_record_signing_error(
+            license_id=license_id, error=f"{type(exc).__name__}: {exc}", permanent=True
+        )
         return "failed"
 
 
