@@ -321,11 +321,8 @@ def _check_cancellation(reason: str, note: str) -> None:
     if reason == CancellationReason.OTHER and not note.strip():
         raise ValidationError({"note": "注销原因为「其他」时必须填写说明"})
     if reason in REASONS_WITH_OWN_SERVICE:
-        raise ValidationError(
-            {
-                "reason": f"「{CancellationReason(reason).label}」须通过{REASONS_WITH_OWN_SERVICE[reason]}办理，会同时签发新证"
-            }
-        )
+        label, service = CancellationReason(reason).label, REASONS_WITH_OWN_SERVICE[reason]
+        raise ValidationError({"reason": f"「{label}」须通过{service}办理，会同时签发新证"})
 
 
 def _enqueue_cancelled_rendition(license_id: int) -> None:
