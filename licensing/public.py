@@ -104,7 +104,8 @@ def public_check(request, check_code: str):
     record_event(
         action="license.verify",
         target=license,
-        result="SUCCESS" if license else "NOT_FOUND",
+        result="SUCCESS" if license else "FAILURE",
+        reason="" if license else "not found",
         details=details,
     )
     return render(request, "licensing/public_check.html", context, status=200 if license else 404)
