@@ -89,6 +89,31 @@ def _clean_text(value, field: str, max_length: int, *, required: bool = False) -
     return value
 
 
+@sensitive_variables("id_number", "normalised")
+def holder_check(*, kind, id_type, id_number=None, holder: Holder | None = None) -> None:
+    """The checks `holder_create`/`holder_update` make, without writing anything.
+
+    For forms that show errors beside their fields before the service runs; the service repeats
+    them (and the database constraint settles a race).
+    """
+    _check_kind_matches_id_type(kind, id_type)
+    if id_number:
+        normalised = normalise_id_number(id_number)
+    elif holder is not None and holder.pk:
+        normalised = crypto.reveal_id_number(holder)
+    else:
+        raise ValidationError({"id_number": "不能为空"})
+    try:
+        validate_holder_id_number(id_type, normalised)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from None
+    duplicate = Holder.objects.filter(id_type=id_type, id_number_index=crypto.blind_index(id_type, normalised))
+    if holder is not None and holder.pk:
+        duplicate = duplicate.exclude(pk=holder.pk)
+    if duplicate.exists():
+        raise ValidationError({"id_number": "已有使用该证件号码的权利人"})
+
+
 def _save_holder(holder: Holder) -> Holder:
     duplicate = Holder.objects.filter(id_type=holder.id_type, id_number_index=holder.id_number_index)
     if holder.pk:
