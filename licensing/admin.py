@@ -248,6 +248,10 @@ class LicenseAdmin(admin.ModelAdmin):
         form.instance.pk = license.pk
         form.instance.__dict__.update({k: v for k, v in license.__dict__.items() if not k.startswith("_")})
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inline parties were saved by the service, not by the formsets.
+        return super().construct_change_message(request, form, [], add)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
