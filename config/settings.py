@@ -230,3 +230,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Audit chain (audit app) ----------------------------------------------------------------
+# django-auditlog's change records take the same correlation id as the audit chain.
+AUDITLOG_CID_GETTER = "audit.context.get_correlation_id"
+MIDDLEWARE += ["audit.middleware.AuditContextMiddleware"]
+CELERY_BEAT_SCHEDULE["audit-sign-checkpoint"] = {
+    "task": "audit.tasks.sign_checkpoint",
+    "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=3600.0),
+}
+CELERY_BEAT_SCHEDULE["audit-verify-chain"] = {
+    "task": "audit.tasks.verify_audit_chain",
+    "schedule": env.float("AUDIT_VERIFY_INTERVAL", default=86400.0),
+}
