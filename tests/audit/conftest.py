@@ -39,3 +39,20 @@ def commission_key(tmp_path, settings):
     from audit.signing import load_commission_key
 
     return load_commission_key()
+
+
+IDENTIFIER = "1.2.156.3005.2.11100000MB03271699001.11110000MB0000001Y.20260001234.001.5"
+CERTIFICATE_NUMBER = "京(2026)朝阳区不动产权第0001234号"
+
+
+class FakeLicence:
+    """Stands in for licensing.Licence (another branch): what record_event reads of a target."""
+
+    def __init__(self, identifier=IDENTIFIER, certificate_number=CERTIFICATE_NUMBER, pk=1):
+        from registry.models import RequestingOrganisation
+
+        self.identifier, self.certificate_number, self.pk = identifier, certificate_number, pk
+        self._meta = RequestingOrganisation._meta  # any model's _meta: only app_label/model_name are read
+
+    def __str__(self):
+        return self.certificate_number
