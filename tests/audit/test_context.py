@@ -86,3 +86,19 @@ def test_it_names_the_task_as_the_system_actor_when_nobody_queued_it(celery_work
     event = AuditEvent.objects.get(action="license.verify")
     assert event.actor is None and event.actor_repr == "系统（tests.audit.probe_task）"
     assert len(event.correlation_id) == 36
+
+
+def test_it_runs_a_management_command_as_the_named_system_actor(db):
+    from django.core.management.base import BaseCommand
+
+    from audit.context import SystemCommandMixin
+    from audit.services import record_event
+
+    class Command(SystemCommandMixin, BaseCommand):
+        def handle(self, *args, **options):
+            record_event(action="license.file")
+
+    Command.__module__ = "licensing.management.commands.file_licences"
+    Command().execute(no_color=True, force_color=False, skip_checks=True)
+    event = AuditEvent.objects.get()
+    assert event.actor is None and event.actor_repr == "系统（file_licences）" and event.correlation_id

@@ -9,11 +9,12 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.context import SystemCommandMixin
 from audit.models import AuditCheckpoint
 from audit.verification import Checkpoint
 
 
-class Command(BaseCommand):
+class Command(SystemCommandMixin, BaseCommand):
     help = "Write the signed audit checkpoints as JSON lines, for keeping off site."
 
     def add_arguments(self, parser):

@@ -6,12 +6,12 @@ auditors' chain-state page (unless --no-record).
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.context import acting_as_system
+from audit.context import SystemCommandMixin
 from audit.services import store_verification
 from audit.verification import read_checkpoint_file, verify_chain
 
 
-class Command(BaseCommand):
+class Command(SystemCommandMixin, BaseCommand):
     help = "Recompute the audit hash chain and check it against the signed checkpoints."
 
     def add_arguments(self, parser):
@@ -34,10 +34,9 @@ class Command(BaseCommand):
                 raise CommandError(f"cannot read checkpoint file {path}: {exc.strerror}") from exc
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
-        with acting_as_system("verify_audit"):
-            result = verify_chain(extra_checkpoints=extra, chunk_size=chunk_size)
-            if not no_record:
-                store_verification(result, source="verify_audit")
+        result = verify_chain(extra_checkpoints=extra, chunk_size=chunk_size)
+        if not no_record:
+            store_verification(result, source="verify_audit")
         for note in result.notes:
             self.stderr.write(f"note: {note}")
         if not result.ok:
