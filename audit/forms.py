@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from audit.actions import ACTIONS
 from audit.models import AuditResult
@@ -11,9 +12,8 @@ from registry.models import RequestingOrganisation
 class EventSearchForm(forms.Form):
     license_identifier = forms.CharField(label="电子证照标识", required=False, max_length=100)
     certificate_number = forms.CharField(label="证书（证明）号", required=False, max_length=60)
-    organisation = forms.ModelChoiceField(
-        label="用证机构", required=False, queryset=RequestingOrganisation.objects.order_by("name")
-    )
+    # A text field, not a <select>: hundreds of organisations would be rendered on every page.
+    organisation = forms.CharField(label="用证机构（名称、统一社会信用代码或编号）", required=False, max_length=100)
     actor = forms.CharField(label="操作人（用户名）", required=False, max_length=150)
     action = forms.ChoiceField(label="操作", required=False, choices=[("", "全部"), *ACTIONS.items()])
     result = forms.ChoiceField(label="结果", required=False, choices=[("", "全部"), *AuditResult.choices])
@@ -30,6 +30,18 @@ class EventSearchForm(forms.Form):
 
     def clean_certificate_number(self):
         return self.cleaned_data["certificate_number"].strip()
+
+    def clean_organisation(self):
+        value = self.cleaned_data["organisation"].strip()
+        if not value:
+            return None
+        query = Q(name=value) | Q(uscc=value.upper())
+        if value.isdigit():
+            query |= Q(pk=int(value))
+        organisation = RequestingOrganisation.objects.filter(query).first()
+        if organisation is None:
+            raise forms.ValidationError(f"没有名称、统一社会信用代码或编号为“{value}”的用证机构")
+        return organisation
 
     def clean_actor(self):
         username = self.cleaned_data["actor"].strip()

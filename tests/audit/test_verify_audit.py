@@ -117,3 +117,17 @@ def test_it_refuses_an_unreadable_checkpoint_file(db, tmp_path):
     bad.write_text('{"seq": 1}\n')
     with pytest.raises(CommandError, match=r"line 1: not a checkpoint"):
         call_command("verify_audit", "--checkpoints", str(bad))
+
+
+def test_it_leaves_a_checkpoint_and_a_verification_in_the_demo(db, commission_key):
+    import io
+
+    from audit import demo
+
+    _seed(3)
+    out = io.StringIO()
+    demo.seed(credentials={}, previous={}, stdout=out)
+    demo.seed(credentials={}, previous={}, stdout=out)
+    assert AuditCheckpoint.objects.get().seq == 3  # signed once: the chain did not move
+    assert AuditVerification.objects.filter(ok=True).count() == 2
+    assert "chain of 3 events intact, checkpoint at #3" in out.getvalue()

@@ -193,3 +193,12 @@ def test_it_offers_auditors_a_read_only_admin_and_hides_it_from_superusers(clien
     client.force_login(root)
     assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 403
     assert AuditEvent.objects.filter(seq=1).exists()
+
+
+def test_it_finds_an_organisation_by_name_or_credit_code(auditor_client, clerk, bank, court):
+    b = _lifecycle(clerk, bank, court)
+    for value in (court.name, court.uscc, str(court.pk)):
+        response = auditor_client.get(reverse("audit:events"), {"organisation": value})
+        assert [e.seq for e in response.context["page"].events] == [b + 5, b + 4]
+    response = auditor_client.get(reverse("audit:events"), {"organisation": "不存在的机构"})
+    assert "没有名称、统一社会信用代码或编号为“不存在的机构”的用证机构" in response.content.decode()
