@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from config.health import healthz
 from licensing.public import public_check
@@ -12,4 +12,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("v/<str:check_code>", public_check, name="public-check"),
+    path("audit/", include("audit.urls")),
 ]
