@@ -13,9 +13,11 @@ from asn1crypto import tsp
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.core.management import call_command
+from pyhanko.pdf_utils.reader import PdfFileReader
 from reportlab.pdfgen import canvas
 
 from licensing import pki, signing
+from licensing.rendering import render_license_pdf
 
 
 def _plain_pdf(text: str = "licence body") -> bytes:
@@ -57,6 +59,27 @@ def test_it_signs_so_that_pdfsig_accepts_the_signature(tmp_path, signed):
     assert "Signature is Valid" in out
     assert "Total document signed" in out
     assert "ETSI.CAdES.detached" in out  # PAdES, not the legacy adbe.pkcs7.detached
+
+
+def test_it_signs_a_rendered_licence_keeping_its_text_and_fonts(tmp_path, dev_pki, certificate_doc):
+    signed = signing.sign_pdf(render_license_pdf(certificate_doc))
+
+    assert signing.validate_pdf(signed.data).ok
+    out = _pdfsig(tmp_path, signed.data)
+    assert "Signature is Valid" in out and "Total document signed" in out
+    path = tmp_path / "licence.pdf"
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, timeout=60).stdout
+    assert certificate_doc.identifier in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, timeout=60).stdout
+    assert all(row.split()[-5] == "yes" for row in fonts.splitlines()[2:])
+
+
+def test_it_leaves_the_licence_metadata_as_rendered(dev_pki, certificate_doc):
+    rendered = PdfFileReader(io.BytesIO(render_license_pdf(certificate_doc)))
+    signed = PdfFileReader(io.BytesIO(signing.sign_pdf(render_license_pdf(certificate_doc)).data))
+
+    assert signed.root["/Metadata"].data == rendered.root["/Metadata"].data
+    assert dict(signed.trailer["/Info"]) == dict(rendered.trailer["/Info"])
 
 
 def test_it_detects_a_flipped_byte_with_pyhanko_and_pdfsig(tmp_path, signed):
