@@ -279,3 +279,35 @@ def test_it_issues_certificates_fit_for_signing_and_timestamping(dev_pki):
     tsa.verify_directly_issued_by(root)
     assert hashlib.sha256(dev_pki.signing_pkcs12_path.read_bytes()).digest()  # present and readable
     assert dev_pki.signing_pkcs12_path.stat().st_mode & 0o077 == 0
+
+
+def test_it_signs_through_pyhankos_general_path_when_templates_are_unusable(dev_pki):
+    signing.reset_commission_signer()
+    signer = signing.load_commission_signer()
+    signer._template_failed = True
+    signer.timestamper._template_failed = True
+    try:
+        signed = signing.sign_pdf(_plain_pdf())
+    finally:
+        signing.reset_commission_signer()
+
+    assert signer._template is None and signer.timestamper._template is None
+    assert signing.validate_pdf(signed.data).ok
+
+
+def test_it_rejects_a_template_reference_of_another_shape(dev_pki):
+    import asyncio
+
+    from licensing import cms_templates
+
+    signer = signing.load_commission_signer()
+    digest = hashlib.sha256(b"x").digest()
+    # A reference with an unsigned timestamp attribute is not the shape the template expects.
+    reference = asyncio.run(
+        signing.signers.SimpleSigner.async_sign(
+            signer, digest, "sha256", use_pades=True, timestamper=signer.timestamper
+        )
+    )
+
+    with pytest.raises(cms_templates.TemplateMismatch):
+        cms_templates.SignatureTemplate(reference, digest)
