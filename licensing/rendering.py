@@ -114,12 +114,25 @@ class LicenseDocument:
             problems.append("a licence has at least one holder")
         for h in holders:
             # Privacy rule: a resident ID number never appears in clear on a licence rendition.
-            if "身份证" in h.id_type_label and "*" not in h.id_number_masked:
+            unmasked_label = "身份证" in h.id_type_label and "*" not in h.id_number_masked
+            if unmasked_label or _is_resident_id(h.id_number_masked):
                 problems.append(f"the ID number of holder {h.name} is not masked")
         if not re.match(r"^https?://[^\s/]+/\S*$", self.check_url or ""):
             problems.append(f"check_url must be an absolute http(s) URL, not {self.check_url!r}")
         if problems:
             raise RenderError("; ".join(problems))
+
+
+def _is_resident_id(value: str) -> bool:
+    """A complete GB 11643 resident ID number (birth date and check character valid)."""
+    if not re.fullmatch(r"\d{17}[\dX]", value or ""):
+        return False
+    try:
+        dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(d) * w for d, w in zip(value, weights, strict=False)) % 11] == value[17]
 
 
 # --- public API ---------------------------------------------------------------------------

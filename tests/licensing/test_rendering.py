@@ -207,6 +207,7 @@ def test_it_refuses_text_that_cannot_fit_one_page(certificate_doc):
     ("change", "message"),
     [
         ({"holders": (("张伟", "居民身份证", "110105199003071239", ""),)}, "not masked"),
+        ({"holders": (("张伟", "111", "11010819850101002X", ""),)}, "not masked"),
         ({"check_url": "/v/relative"}, "absolute"),
         ({"kind": "PASSPORT"}, "kind"),
         ({"holders": ()}, "at least one holder"),
