@@ -311,3 +311,40 @@ def test_it_rejects_a_template_reference_of_another_shape(dev_pki):
 
     with pytest.raises(cms_templates.TemplateMismatch):
         cms_templates.SignatureTemplate(reference, digest)
+
+
+def test_it_produces_a_cms_signature_and_timestamp_that_openssl_verifies(tmp_path, dev_pki, signed):
+    """A third, independent implementation: the signature over the signed byte ranges, and the
+    RFC 3161 token over the signature value, both chained to the dev root."""
+    import re
+
+    from asn1crypto import cms
+
+    data = signed.data
+    a, b, c, d = map(int, re.search(rb"/ByteRange \[\s*(\d+) (\d+) (\d+) (\d+)\s*\]", data).groups())
+    blob = cms.ContentInfo.load(bytes.fromhex(data[a + b + 1 : c - 1].decode()), strict=False)
+    signer_info = blob["content"]["signer_infos"][0]
+    (tmp_path / "sig.der").write_bytes(blob.dump())
+    (tmp_path / "content.bin").write_bytes(data[a : a + b] + data[c : c + d])
+    (tmp_path / "token.der").write_bytes(signer_info["unsigned_attrs"][0]["values"][0].dump())
+    (tmp_path / "sigvalue.bin").write_bytes(signer_info["signature"].native)
+    root = str(dev_pki.root_cert_path)
+
+    cms_argv = ["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "sig.der"), "-binary"]
+    cms_argv += ["-content", str(tmp_path / "content.bin"), "-CAfile", root, "-purpose", "any", "-out", "/dev/null"]
+    verify = subprocess.run(
+        cms_argv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verify.returncode == 0, verify.stderr
+    ts_argv = ["openssl", "ts", "-verify", "-in", str(tmp_path / "token.der"), "-token_in"]
+    ts_argv += ["-data", str(tmp_path / "sigvalue.bin"), "-CAfile", root]
+    ts = subprocess.run(
+        ts_argv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Verification: OK" in ts.stdout, ts.stdout + ts.stderr
