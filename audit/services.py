@@ -110,7 +110,9 @@ def record_event(
         identifier = _clip(getattr(target, "identifier", "") or "", 100)
         certificate_number = _clip(getattr(target, "certificate_number", "") or "", 60)
 
-    with transaction.atomic():
+    # No savepoint of its own: if the event cannot be written, the caller's whole transaction
+    # must fail with it (and a savepoint would cost two more round trips on every action).
+    with transaction.atomic(savepoint=False):
         head = _lock_head()
         event = AuditEvent(
             seq=head.seq + 1,

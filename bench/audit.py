@@ -23,11 +23,12 @@ import random
 import statistics
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_database  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "5000000"))
 BATCH = 1_000_000
@@ -35,24 +36,6 @@ REPEATS = int(os.environ.get("BENCH_AUDIT_REPEATS", "200"))
 LICENCES = max(EVENTS // 10, 1000)
 ORGANISATIONS = 300
 STAFF = 40
-
-
-def _scratch_urls() -> tuple[str, str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    parsed = urllib.parse.urlsplit(url)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("bench/audit.py needs DATABASE_URL pointing at PostgreSQL")
-    name = parsed.path.lstrip("/") + "_bench_audit"
-    scratch = urllib.parse.urlunsplit(parsed._replace(path="/" + name))
-    admin = urllib.parse.urlunsplit(parsed._replace(path="/postgres"))
-    return name, scratch, admin
-
-
-def _admin_execute(admin_url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 SEED_SQL = """
@@ -327,19 +310,14 @@ def measure_audit_overhead(stdout=print, rounds: int = 200) -> str:
 
 
 def main() -> int:
-    name, scratch_url, admin_url = _scratch_urls()
-    _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin_execute(admin_url, f'CREATE DATABASE "{name}"')
-    print(f"scratch database {name}")
-    try:
-        os.environ["DATABASE_URL"] = scratch_url
+    with scratch_database("audit") as name:
+        print(f"scratch database {name}")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 
         django.setup()
         from django.conf import settings
         from django.core.management import call_command
-        from django.db import connections
 
         settings.DEBUG = False  # no query log kept in memory during the measurements
         call_command("migrate", verbosity=0)
@@ -349,16 +327,6 @@ def main() -> int:
         explain_queries(orgs)
         reads = measure_reads(auditor, orgs)
         ratio = measure_audit_overhead()
-        connections.close_all()
-    finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001, S110 - Django may not even be set up
-            pass
-        _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        print(f"dropped {name}")
     print(
         f"events={EVENTS} list_p95_ms={reads['list'][1]:.1f} search_p95_ms={reads['search'][1]:.1f} "
         f"timeline_p95_ms={reads['timeline'][1]:.1f} audit_overhead_ratio={ratio}"

@@ -30,7 +30,8 @@ def _term(start, end) -> str:
 
 def license_document(license: License) -> LicenseDocument:
     unit = license.property_unit
-    parties = list(license.parties.select_related("holder").order_by("position", "id"))
+    # Sorted here rather than in SQL so that prefetched parties (the signing task's) are used.
+    parties = sorted(license.parties.all(), key=lambda p: (p.position, p.id))
     holders = tuple(
         (p.holder.name, p.holder.get_id_type_display(), p.holder.id_number_masked, p.share)
         for p in parties

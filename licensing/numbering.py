@@ -6,7 +6,7 @@ its increment back too, so serials are unique and consecutive. Must be called in
 `transaction.atomic`.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from licensing.models import NumberCounter
 from registry.models import District, Issuer, LicenseType
@@ -17,12 +17,16 @@ SERIAL_DIGITS = 7
 
 def next_value(scope: str) -> int:
     assert transaction.get_connection().in_atomic_block, "allocate numbers inside the issuing transaction"
-    # Create the row if it is missing without a race: a concurrent creator's row is simply kept.
-    NumberCounter.objects.bulk_create([NumberCounter(scope=scope)], ignore_conflicts=True)
-    counter = NumberCounter.objects.select_for_update().get(scope=scope)
-    counter.last_value += 1
-    counter.save(update_fields=["last_value"])
-    return counter.last_value
+    # One statement creates or increments the row and locks it until the transaction ends;
+    # PostgreSQL and SQLite (3.35+) both support ON CONFLICT … DO UPDATE … RETURNING.
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, last_value) VALUES (%s, 1) "  # noqa: S608 - table name from the model
+            f"ON CONFLICT (scope) DO UPDATE SET last_value = {table}.last_value + 1 RETURNING last_value",
+            [scope],
+        )
+        return cursor.fetchone()[0]
 
 
 def allocate_certificate_number(*, kind: str, year: int, district: District) -> tuple[str, int]:

@@ -81,7 +81,12 @@ def _new_check_code() -> str:
 
 
 def _locked(license: License) -> License:
-    return License.objects.select_for_update().get(pk=license.pk)
+    # Lock only the licence row; the related rows are read along for validation and numbering.
+    return (
+        License.objects.select_for_update(of=("self",))
+        .select_related("license_type", "issuer", "property_unit__district")
+        .get(pk=license.pk)
+    )
 
 
 def _check_move(license: License, action: str) -> str:
@@ -276,26 +281,37 @@ def license_issue(*, license: License, actor) -> License:
     return license
 
 
-def license_mark_signed(*, license_id: int, pdf: bytes, signer_fingerprint: str, signed_at, actor=None) -> bool:
-    """Store the signed file and make the licence VALID. Returns False if there was nothing to do.
+def lock_for_signing(license_id: int) -> License | None:
+    """Lock a licence that awaits its signature, with what rendering reads; None if it does not.
 
-    Idempotent: a licence that is no longer `PENDING_SIGNATURE` (already signed by an earlier
-    delivery or another worker) is left alone. Called inside the signing task's transaction,
-    which holds the row lock while rendering and signing.
+    The row lock is held by the signing task while it renders and signs, so two workers given
+    the same licence serialise here and the second finds nothing to do.
     """
-    license = License.objects.select_for_update().get(pk=license_id)
-    if license.status != S.PENDING_SIGNATURE:
-        return False
+    license = (
+        License.objects.select_for_update(of=("self",))
+        .select_related("license_type", "issuer", "property_unit")
+        .prefetch_related("parties__holder")
+        .filter(pk=license_id)
+        .first()
+    )
+    return license if license is not None and license.status == S.PENDING_SIGNATURE else None
+
+
+def license_mark_signed(*, license: License, pdf: bytes, signer_fingerprint: str, signed_at, actor=None) -> None:
+    """Store the signed file and make the licence VALID.
+
+    `license` comes from `lock_for_signing` in the same transaction (the signing task's).
+    """
+    assert transaction.get_connection().in_atomic_block, "mark a licence signed inside the locking transaction"
+    _check_move(license, "sign")
     digest = hashlib.sha256(pdf).hexdigest()
-    name = f"{license.identifier}.pdf"
-    license.file.save(name, ContentFile(pdf), save=False)
+    license.file.save(f"{license.identifier}.pdf", ContentFile(pdf), save=False)
     license.file_sha256 = digest
     license.signer_fingerprint = signer_fingerprint
     license.signed_at = signed_at
     license.signing_error = ""
     _move(license, action="sign", actor=actor)
     record_event(action="license.sign", actor=actor, target=license, details={"sha256": digest})
-    return True
 
 
 @transaction.atomic

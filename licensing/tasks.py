@@ -37,20 +37,17 @@ def sign_license_task(self, license_id: int) -> str:
     """
     try:
         with transaction.atomic():
-            license = License.objects.select_for_update().get(pk=license_id)
-            if license.status != LicenseStatus.PENDING_SIGNATURE:
-                return "noop"
+            license = services.lock_for_signing(license_id)
+            if license is None:
+                return "noop"  # signed already (redelivery, another worker), or gone
             signed = sign_pdf(render_license_pdf(license_document(license)))
             services.license_mark_signed(
-                license_id=license_id,
+                license=license,
                 pdf=signed.data,
                 signer_fingerprint=signed.signer_fingerprint,
                 signed_at=signed.signed_at,
             )
         return "signed"
-    except License.DoesNotExist:
-        log.warning("sign_license_task: licence %s does not exist", license_id)
-        return "missing"
     except TRANSIENT_ERRORS as exc:
         permanent = self.request.retries >= self.max_retries
         services.license_record_signing_error(
@@ -74,7 +71,12 @@ def render_cancelled_copy_task(license_id: int) -> str:
     The original signed file stays untouched. Idempotent: done once per licence.
     """
     with transaction.atomic():
-        license = License.objects.select_for_update().get(pk=license_id)
+        license = (
+            License.objects.select_for_update(of=("self",))
+            .select_related("license_type", "issuer", "property_unit")
+            .prefetch_related("parties__holder")
+            .get(pk=license_id)
+        )
         if license.status != LicenseStatus.CANCELLED or license.cancelled_file or not license.file:
             return "noop"
         signed = sign_pdf(render_license_pdf(license_document(license), watermark=CANCELLED_WATERMARK))

@@ -68,7 +68,7 @@ def force_valid(license: License) -> License:
 
     with transaction.atomic():
         services.license_mark_signed(
-            license_id=license.pk,
+            license=services.lock_for_signing(license.pk),
             pdf=b"%PDF-1.7 test placeholder",
             signer_fingerprint="0" * 64,
             signed_at=timezone.now(),
