@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "registry",
     "licensing",
     "audit",
+    "access",
 ]
 
 MIDDLEWARE = [
