@@ -188,7 +188,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "audit.tasks.record_worker_heartbeat", "schedule": 60.0},
+    "reconcile-pending-signatures": {"task": "licensing.tasks.reconcile_pending_signatures", "schedule": 120.0},
 }
+# A licence still PENDING_SIGNATURE this long after its last change is re-enqueued by the
+# reconciler, until it has failed this many times (then a clerk looks at `signing_error`).
+SIGNING_RECONCILE_AFTER_S = env.int("SIGNING_RECONCILE_AFTER_S", default=300)
+SIGNING_MAX_ATTEMPTS = env.int("SIGNING_MAX_ATTEMPTS", default=20)
+# The public file check only hashes uploads; the cap keeps a large upload from tying up a worker.
+PUBLIC_CHECK_MAX_UPLOAD_BYTES = env.int("PUBLIC_CHECK_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -231,3 +238,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Holder ID numbers (registry.crypto) ---------------------------------------------------
+# Key ring "kid:<base64 32 bytes>,kid:<base64>": the first key encrypts, all decrypt, so a new key
+# is put first and `manage.py rotate_id_number_key` re-encrypts old rows. The blind-index key is
+# separate: it only ever makes HMACs, never decrypts.
+ID_NUMBER_KEYS = env.str("ID_NUMBER_KEYS", default="") or "dev:" + _dev_secret("ID_NUMBER_KEY", 32)
+ID_NUMBER_INDEX_KEY = env.str("ID_NUMBER_INDEX_KEY", default="") or _dev_secret("ID_NUMBER_INDEX_KEY", 32)

@@ -1,7 +1,10 @@
 """Reference and party data that licences are about (DOMAIN.md)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from registry.validators import parse_unit_number, validate_unit_number, validate_uscc
 
 
 class District(models.Model):
@@ -45,7 +48,7 @@ class Issuer(models.Model):
     """The commission or one of its district offices, which issues and seals licences."""
 
     name = models.CharField("发证机构名称", max_length=100)
-    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True, validators=[validate_uscc])
     seal_name = models.CharField("印章名称", max_length=100)
     district = models.ForeignKey(District, verbose_name="所在行政区", null=True, blank=True, on_delete=models.PROTECT)
     is_active = models.BooleanField("启用", default=True)
@@ -61,7 +64,7 @@ class Issuer(models.Model):
 class PropertyUnit(models.Model):
     """A real property unit (不动产单元) identified by its 28-character unit number."""
 
-    unit_number = models.CharField("不动产单元号", max_length=28, unique=True)
+    unit_number = models.CharField("不动产单元号", max_length=28, unique=True, validators=[validate_unit_number])
     district = models.ForeignKey(District, verbose_name="行政区", on_delete=models.PROTECT)
     location = models.CharField("坐落", max_length=200)
     right_type = models.CharField("权利类型", max_length=60)
@@ -79,6 +82,20 @@ class PropertyUnit(models.Model):
 
     def __str__(self):
         return self.unit_number
+
+    @property
+    def parts(self):
+        """The unit number decomposed (registry.validators.UnitNumber)."""
+        return parse_unit_number(self.unit_number)
+
+    def clean(self):
+        super().clean()
+        try:
+            county = parse_unit_number(self.unit_number).county_code
+        except ValidationError:
+            return  # reported by the field validator
+        if self.district_id and self.district.code != county:
+            raise ValidationError({"district": f"行政区应与不动产单元号前6位“{county}”一致"})
 
 
 class HolderKind(models.TextChoices):
@@ -161,7 +178,7 @@ class RequestingOrganisation(models.Model):
         SUSPENDED = "SUSPENDED", "暂停"
 
     name = models.CharField("机构名称", max_length=100, unique=True)
-    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True, validators=[validate_uscc])
     org_type = models.CharField("机构类型", max_length=12, choices=OrganisationType.choices)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     administrator = models.ForeignKey(

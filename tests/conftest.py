@@ -72,11 +72,12 @@ def outsider(role_groups):
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
+def celery_worker(transactional_db, django_db_serialized_rollback):
     """A real Celery worker in a thread, consuming from the configured broker (Redis in CI).
 
     Tasks run in the worker thread with their own database connection, so tests using it are
-    transactional: the worker sees only committed data, as in production.
+    transactional: the worker sees only committed data, as in production. Serialized rollback
+    puts the data migrations' rows (districts, licence types, the commission) back afterwards.
     """
     from celery.contrib.testing.worker import start_worker
 

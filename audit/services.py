@@ -1,0 +1,145 @@
+"""Writes to the audit chain. `record_event` is the only code that creates an `AuditEvent`."""
+
+import ipaddress
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit import chain
+from audit.actions import ACTIONS
+from audit.context import current
+from audit.models import AuditChainHead, AuditEvent, AuditResult
+
+# Keys that would mean the caller forgot to mask: refused rather than written into a record that
+# can never be corrected.
+_FORBIDDEN_DETAIL_KEYS = {"password", "id_number", "secret", "token", "private_key", "api_key"}
+
+
+def _check_masked(value, path="details"):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() in _FORBIDDEN_DETAIL_KEYS:
+                raise ValueError(f"{path}.{key}: secrets and clear ID numbers must not enter the audit trail")
+            _check_masked(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_masked(item, f"{path}[{index}]")
+
+
+def _lock_head() -> AuditChainHead:
+    """The sequencer row, locked for the rest of the caller's transaction.
+
+    Created on first use (and again after a test flush). Two first writers may race to create
+    it: the loser's INSERT fails inside a savepoint and it then waits on the winner's lock.
+    """
+    try:
+        return AuditChainHead.objects.select_for_update().get(pk=1)
+    except AuditChainHead.DoesNotExist:
+        pass
+    last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(
+                pk=1, seq=last["seq"] if last else 0, hash=last["hash"] if last else chain.GENESIS_HASH
+            )
+    except IntegrityError:
+        pass
+    return AuditChainHead.objects.select_for_update().get(pk=1)
+
+
+def _clean_ip(value) -> str:
+    try:
+        return str(ipaddress.ip_address(value)) if value else ""
+    except ValueError:
+        return ""  # not an address (a misconfigured proxy header): better none than a wrong one
+
+
+def _clip(value, limit: int) -> str:
+    return str(value)[:limit] if value is not None else ""
+
+
+def record_event(
+    *,
+    action: str,
+    actor=None,
+    target=None,
+    organisation=None,
+    result: str = "SUCCESS",
+    reason: str = "",
+    details: dict | None = None,
+    api_key=None,
+    purpose: str = "",
+) -> AuditEvent:
+    """Append one event to the audit chain, inside the caller's transaction.
+
+    `actor`, `organisation` and `api_key` default to the current audit context
+    (`audit.context`); the correlation id and remote address always come from it. `target` is
+    any model instance: its type, pk and str are stored, and its `identifier` /
+    `certificate_number` (licences) are copied into indexed columns. `details` must already be
+    masked. Raises ValueError on bad input; any error propagates so that the caller's
+    transaction rolls back with it — an action that cannot be audited does not happen.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; known actions are listed in audit.actions.ACTIONS")
+    if result not in AuditResult.values:
+        raise ValueError(f"audit result must be one of {', '.join(AuditResult.values)}, not {result!r}")
+    ctx = current()
+    if actor is None:
+        actor = ctx.actor
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None  # AnonymousUser: the event is by nobody identified
+    if api_key is None:
+        api_key = ctx.api_key
+    if organisation is None:
+        organisation = ctx.organisation
+    if organisation is None and api_key is not None:
+        organisation = getattr(api_key, "organisation", None)
+    details = chain.normalise_details(details)
+    _check_masked(details)
+
+    if actor is not None:
+        actor_repr = actor.get_username()
+    else:
+        actor_repr = f"系统（{ctx.system_label}）" if ctx.system_label else "系统"
+    target_type = target_id = target_repr = identifier = certificate_number = ""
+    if target is not None:
+        meta = target._meta
+        target_type = f"{meta.app_label}.{meta.model_name}"
+        target_id = _clip(target.pk, 64)
+        target_repr = _clip(target, 200)
+        identifier = _clip(getattr(target, "identifier", "") or "", 100)
+        certificate_number = _clip(getattr(target, "certificate_number", "") or "", 60)
+
+    with transaction.atomic():
+        head = _lock_head()
+        event = AuditEvent(
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            actor=actor,
+            actor_repr=_clip(actor_repr, 150),
+            organisation=organisation,
+            api_key_repr=_clip(api_key, 100) if api_key is not None else "",
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            target_repr=target_repr,
+            license_identifier=identifier,
+            certificate_number=certificate_number,
+            result=result,
+            reason=reason or "",
+            purpose=_clip(purpose, 100) if purpose else "",
+            details=details,
+            correlation_id=ctx.correlation_id,
+            remote_addr=_clean_ip(ctx.remote_addr),
+            prev_hash=head.hash,
+        )
+        event.hash = chain.event_hash(event.prev_hash, chain.canonical_event(event_values(event)))
+        event.save()
+        # The head is a plain bookkeeping row, not an audit record: its update is allowed.
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+def event_values(event: AuditEvent) -> dict:
+    """The hashed fields of an event instance, by name (see audit.chain.HASHED_FIELDS)."""
+    return {name: getattr(event, name) for name in chain.HASHED_FIELDS}
