@@ -68,7 +68,9 @@ class Authorisation(models.Model):
         HOLDER = "HOLDER", "权利人撤回"
         COMMISSION = "COMMISSION", "登记机构撤销"
 
-    license = models.ForeignKey(License, verbose_name="电子证照", on_delete=models.PROTECT, related_name="authorisations")
+    license = models.ForeignKey(
+        License, verbose_name="电子证照", on_delete=models.PROTECT, related_name="authorisations"
+    )
     organisation = models.ForeignKey(
         RequestingOrganisation, verbose_name="用证机构", on_delete=models.PROTECT, related_name="authorisations"
     )
@@ -93,9 +95,7 @@ class Authorisation(models.Model):
         related_name="+",
         editable=False,
     )
-    revocation_source = models.CharField(
-        "撤回方", max_length=10, choices=RevokedBy.choices, blank=True, editable=False
-    )
+    revocation_source = models.CharField("撤回方", max_length=10, choices=RevokedBy.choices, blank=True, editable=False)
     revocation_reason = models.TextField("撤回原因", blank=True, editable=False)
 
     class Meta:
@@ -213,7 +213,6 @@ class LicenseGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = verbose_name_plural = "证照机构对象权限"
-
 
 
 class OrganisationUser(User):

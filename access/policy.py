@@ -10,14 +10,14 @@ does not narrow it (the legal document defines its scope).
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from registry.models import OrganisationType
 
 L1, L2, L3, L4 = 1, 2, 3, 4
 
 
-class Treatment(str, Enum):
+class Treatment(StrEnum):
     CLEAR = "clear"
     MASKED = "masked"
     OMITTED = "omitted"

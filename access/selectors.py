@@ -8,7 +8,15 @@ from licensing.models import License, LicenseHolder
 
 # The fields a list item carries: L1 only, so a list never needs per-licence consent plans and
 # never shows more than any grant's narrowest consent could (see README "Organisation API").
-LIST_FIELDS = ["identifier", "kind", "license_type", "status", "issued_at", "status_changed_at", "certificate_number:masked"]
+LIST_FIELDS = [
+    "identifier",
+    "kind",
+    "license_type",
+    "status",
+    "issued_at",
+    "status_changed_at",
+    "certificate_number:masked",
+]
 
 
 def license_by_identifier(identifier: str, *, with_parties: bool = False) -> License | None:

@@ -128,8 +128,9 @@ class OrganisationAPIView(GenericAPIView):
 
     def refuse(self, identifier, action="license.read"):
         """Record the refused read, then answer exactly as for a licence that does not exist."""
-        self.record(action=action, fields=[], result="DENIED", reason="not_found_or_not_permitted",
-                    identifier=identifier[:120])
+        self.record(
+            action=action, fields=[], result="DENIED", reason="not_found_or_not_permitted", identifier=identifier[:120]
+        )
         return not_found()
 
 
@@ -164,8 +165,11 @@ class LicenseView(OrganisationAPIView):
         return selectors.license_by_identifier(identifier, **kw)
 
 
-@extend_schema(summary="电子证照详情（按字段策略返回）", parameters=[IDENTIFIER, PURPOSE_HEADER],
-               responses={200: s.LicenseDetailSerializer, **ERRORS})
+@extend_schema(
+    summary="电子证照详情（按字段策略返回）",
+    parameters=[IDENTIFIER, PURPOSE_HEADER],
+    responses={200: s.LicenseDetailSerializer, **ERRORS},
+)
 class LicenseDetailView(LicenseView):
     def get(self, request, identifier):
         license = self.get_license(identifier, with_parties=True)
@@ -179,8 +183,11 @@ class LicenseDetailView(LicenseView):
         return Response(payload)
 
 
-@extend_schema(summary="电子证照状态", parameters=[IDENTIFIER, PURPOSE_HEADER],
-               responses={200: s.LicenseStatusSerializer, **ERRORS})
+@extend_schema(
+    summary="电子证照状态",
+    parameters=[IDENTIFIER, PURPOSE_HEADER],
+    responses={200: s.LicenseStatusSerializer, **ERRORS},
+)
 class LicenseStatusView(LicenseView):
     FIELDS = ["identifier", "status", "status_changed_at", "reason", "superseded_by"]
 
@@ -198,7 +205,8 @@ class LicenseStatusView(LicenseView):
                     "status_label": license.get_status_display(),
                     "status_changed_at": license.status_changed_at.isoformat() if license.status_changed_at else None,
                     "reason": (license.status_reason or None) if final else None,
-                    "reason_label": (license.get_status_reason_display() or None) if final and license.status_reason
+                    "reason_label": (license.get_status_reason_display() or None)
+                    if final and license.status_reason
                     else None,
                     "superseded_by": successor.identifier if visible else None,
                 }
@@ -229,20 +237,27 @@ class LicenseFileView(LicenseView):
         license = self.get_license(identifier)
         if permissions.access_for(self.organisation, self.purpose, license, consume=False) is None:
             raise self.refuse(identifier, action="license.download")
-        stored = license.cancelled_file if license.status == LicenseStatus.CANCELLED and license.cancelled_file else license.file
+        stored = (
+            license.cancelled_file
+            if license.status == LicenseStatus.CANCELLED and license.cancelled_file
+            else license.file
+        )
         with transaction.atomic():
             access = permissions.access_for(self.organisation, self.purpose, license, consume=True, need="file")
             if access is not None and stored:
                 self.record(action="license.download", license=license, fields=["file"])
         if access is None:
-            self.record(action="license.download", license=license, fields=[], result="DENIED",
-                        reason="file_not_permitted")
-            raise ApiError(code="file_not_permitted", message="字段策略不允许本机构以此事由获取完整签章文件",
-                           status_code=403)
+            self.record(
+                action="license.download", license=license, fields=[], result="DENIED", reason="file_not_permitted"
+            )
+            raise ApiError(
+                code="file_not_permitted", message="字段策略不允许本机构以此事由获取完整签章文件", status_code=403
+            )
         if not stored:
             raise ApiError(code="file_unavailable", message="该证照暂无签章文件", status_code=409)
-        return FileResponse(stored.open("rb"), content_type="application/pdf",
-                            filename=f"{license.identifier}.pdf", as_attachment=True)
+        return FileResponse(
+            stored.open("rb"), content_type="application/pdf", filename=f"{license.identifier}.pdf", as_attachment=True
+        )
 
 
 def _copy_payload(request, copy) -> dict:
@@ -262,8 +277,12 @@ def _copy_payload(request, copy) -> dict:
     }
 
 
-@extend_schema(summary="申请加注件（异步制作）", parameters=[IDENTIFIER, PURPOSE_HEADER], request=None,
-               responses={202: s.AnnotatedCopySerializer, **ERRORS})
+@extend_schema(
+    summary="申请加注件（异步制作）",
+    parameters=[IDENTIFIER, PURPOSE_HEADER],
+    request=None,
+    responses={202: s.AnnotatedCopySerializer, **ERRORS},
+)
 class AnnotatedCopyCreateView(LicenseView):
     def post(self, request, identifier):
         license = self.get_license(identifier)
@@ -271,11 +290,19 @@ class AnnotatedCopyCreateView(LicenseView):
             access = permissions.access_for(self.organisation, self.purpose, license, consume=True)
             if access is not None:
                 copy = services.annotated_copy_request(
-                    license=license, organisation=self.organisation, purpose=self.purpose, access=access,
-                    api_key=self.api_key, actor=request.user,
+                    license=license,
+                    organisation=self.organisation,
+                    purpose=self.purpose,
+                    access=access,
+                    api_key=self.api_key,
+                    actor=request.user,
                 )
-                self.record(action="license.read", license=license, fields=access.plan.returned_fields(),
-                            annotated_copy=str(copy.id))
+                self.record(
+                    action="license.read",
+                    license=license,
+                    fields=access.plan.returned_fields(),
+                    annotated_copy=str(copy.id),
+                )
         if access is None:
             raise self.refuse(identifier)
         request_path = f"{request.path.rstrip('/')}/{copy.id}"
@@ -300,8 +327,9 @@ class AnnotatedCopyMixin:
         return copy
 
 
-@extend_schema(summary="加注件状态", parameters=[IDENTIFIER, PURPOSE_HEADER],
-               responses={200: s.AnnotatedCopySerializer, **ERRORS})
+@extend_schema(
+    summary="加注件状态", parameters=[IDENTIFIER, PURPOSE_HEADER], responses={200: s.AnnotatedCopySerializer, **ERRORS}
+)
 class AnnotatedCopyView(AnnotatedCopyMixin, LicenseView):
     def get(self, request, identifier, copy_id):
         copy = self.get_copy(identifier, copy_id)
@@ -310,8 +338,11 @@ class AnnotatedCopyView(AnnotatedCopyMixin, LicenseView):
         return Response(_copy_payload(request, copy))
 
 
-@extend_schema(summary="下载加注件", parameters=[IDENTIFIER, PURPOSE_HEADER],
-               responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS})
+@extend_schema(
+    summary="下载加注件",
+    parameters=[IDENTIFIER, PURPOSE_HEADER],
+    responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+)
 class AnnotatedCopyFileView(AnnotatedCopyMixin, LicenseView):
     renderer_classes = [JSONRenderer, s.PdfRenderer]
 
@@ -320,12 +351,19 @@ class AnnotatedCopyFileView(AnnotatedCopyMixin, LicenseView):
         if copy is None or copy.valid_until <= timezone.now():
             raise self.refuse(identifier, action="license.download")
         if copy.state != AnnotatedCopy.State.READY:
-            raise ApiError(code="copy_not_ready", message=f"加注件尚未制作完成（{copy.get_state_display()}）",
-                           status_code=409)
-        self.record(action="license.download", license=copy.license, fields=["annotated_copy"],
-                    annotated_copy=str(copy.id), annotated_identifier=copy.identifier)
-        return FileResponse(copy.file.open("rb"), content_type="application/pdf",
-                            filename=f"{copy.identifier}.pdf", as_attachment=True)
+            raise ApiError(
+                code="copy_not_ready", message=f"加注件尚未制作完成（{copy.get_state_display()}）", status_code=409
+            )
+        self.record(
+            action="license.download",
+            license=copy.license,
+            fields=["annotated_copy"],
+            annotated_copy=str(copy.id),
+            annotated_identifier=copy.identifier,
+        )
+        return FileResponse(
+            copy.file.open("rb"), content_type="application/pdf", filename=f"{copy.identifier}.pdf", as_attachment=True
+        )
 
 
 class UsagePagination(CursorPagination):
