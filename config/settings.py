@@ -245,3 +245,22 @@ LOGGING = {
 # separate: it only ever makes HMACs, never decrypts.
 ID_NUMBER_KEYS = env.str("ID_NUMBER_KEYS", default="") or "dev:" + _dev_secret("ID_NUMBER_KEY", 32)
 ID_NUMBER_INDEX_KEY = env.str("ID_NUMBER_INDEX_KEY", default="") or _dev_secret("ID_NUMBER_INDEX_KEY", 32)
+
+# --- Licence PDFs: signing key, trust roots, timestamps, font ---------------------------
+# Development uses a throw-away PKI created by `manage.py init_dev_pki` under PKI_DIR; in
+# production every path points at material provisioned outside the repository.
+PKI_DIR = Path(env.str("PKI_DIR", default=str(VAR_DIR / "pki")))
+SIGNING_PKCS12_PATH = Path(env.str("SIGNING_PKCS12_PATH", default=str(PKI_DIR / "signing.p12")))
+# Production must set the password; a generated one would not open a provisioned key file.
+SIGNING_PKCS12_PASSWORD = env.str("SIGNING_PKCS12_PASSWORD", default="") or (
+    _dev_secret("SIGNING_PKCS12_PASSWORD") if DEBUG else ""
+)
+# Certificates (PEM/DER files) that validation trusts; nothing from the system store.
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[str(PKI_DIR / "root-ca.pem")])
+# RFC 3161 TSA; empty = timestamps from the local development TSA key below.
+TSA_URL = env.str("TSA_URL", default="")
+TSA_CERT_PATH = Path(env.str("TSA_CERT_PATH", default=str(PKI_DIR / "tsa.pem")))
+TSA_KEY_PATH = Path(env.str("TSA_KEY_PATH", default=str(PKI_DIR / "tsa.key")))
+# TrueType CJK font embedded (subset) in every licence; ReportLab cannot embed CFF/OTF fonts.
+CJK_FONT_PATH = env.str("CJK_FONT_PATH", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+CJK_FONT_SUBFONT_INDEX = env.int("CJK_FONT_SUBFONT_INDEX", default=0)

@@ -16,7 +16,15 @@ from django.utils.html import format_html
 
 from audit.services import record_event
 from licensing import permissions, services
-from licensing.models import CancellationReason, CancellationRequest, License, LicenseHolder, LicenseStatus, StatusEvent
+from licensing.models import (
+    ArchivePackage,
+    CancellationReason,
+    CancellationRequest,
+    License,
+    LicenseHolder,
+    LicenseStatus,
+    StatusEvent,
+)
 
 S = LicenseStatus
 
@@ -43,6 +51,27 @@ class StatusEventInline(admin.TabularInline):
     can_delete = False
     fields = readonly_fields = ["created_at", "action", "from_status", "to_status", "reason", "note", "actor"]
     verbose_name_plural = "状态历史"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ArchivePackageInline(admin.TabularInline):
+    model = ArchivePackage
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "archive_number",
+        "status_at_filing",
+        "retention",
+        "package_sha256",
+        "filed_by",
+        "filed_at",
+    ]
+    verbose_name_plural = "归档记录"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -118,6 +147,13 @@ LICENSE_ACTIONS = {
         [S.VALID],
         "revoke",
     ),
+    "file": (
+        "归档",
+        None,
+        lambda lic, u, d: services.license_file(license=lic, actor=u).license,
+        [S.VALID, S.SUSPENDED, S.CANCELLED, S.REVOKED],
+        "file",
+    ),
 }
 
 
@@ -128,7 +164,7 @@ class LicenseAdmin(admin.ModelAdmin):
     search_fields = ["=certificate_number", "=identifier", "=property_unit__unit_number"]
     list_select_related = ["property_unit"]
     show_full_result_count = False
-    inlines = [LicenseHolderInline, StatusEventInline]
+    inlines = [LicenseHolderInline, StatusEventInline, ArchivePackageInline]
     actions = ["issue_selected"]
     autocomplete_fields = ["property_unit"]
     fieldsets = [
@@ -247,6 +283,10 @@ class LicenseAdmin(admin.ModelAdmin):
             license = services.license_create_draft(actor=request.user, parties=parties, **fields)
         form.instance.pk = license.pk
         form.instance.__dict__.update({k: v for k, v in license.__dict__.items() if not k.startswith("_")})
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inline parties were saved by the service, not by the formsets.
+        return super().construct_change_message(request, form, [], add)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

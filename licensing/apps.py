@@ -10,9 +10,10 @@ class LicensingConfig(AppConfig):
         # (who did which lifecycle action, and why) are written by the services themselves.
         from auditlog.registry import auditlog
 
-        from licensing.models import CancellationRequest, License, LicenseHolder, StatusEvent
+        from licensing.models import ArchivePackage, CancellationRequest, License, LicenseHolder, StatusEvent
 
         auditlog.register(License, exclude_fields=["updated_at"])
         auditlog.register(LicenseHolder)
         auditlog.register(StatusEvent)
         auditlog.register(CancellationRequest)
+        auditlog.register(ArchivePackage)

@@ -254,3 +254,38 @@ class CancellationRequest(models.Model):
 
     def __str__(self):
         return f"{self.license} · {self.get_reason_display()} · {self.get_status_display()}"
+
+
+class ArchivePackage(models.Model):
+    """A filing (归档) of a licence: signed PDF, metadata, validation material and a SHA-256 manifest.
+
+    A licence is filed once per status it reaches with a file (e.g. on issue and again on
+    cancellation); packages are never changed afterwards.
+    """
+
+    license = models.ForeignKey(License, verbose_name="电子证照", on_delete=models.PROTECT, related_name="archives")
+    archive_number = models.CharField("档案号", max_length=40, unique=True)
+    status_at_filing = models.CharField("归档时状态", max_length=20, choices=LicenseStatus.choices)
+    retention = models.CharField("保管期限", max_length=20, default="永久")
+    package = models.FileField("归档包", upload_to="archives/")
+    package_sha256 = models.CharField("归档包SHA-256", max_length=64)
+    manifest = models.JSONField("清单", default=dict)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="归档人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    filed_at = models.DateTimeField("归档时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "归档记录"
+        ordering = ["-filed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["license", "status_at_filing"], name="one_archive_per_license_status"),
+        ]
+
+    def __str__(self):
+        return self.archive_number

@@ -32,8 +32,9 @@ ROLE_PERMISSIONS = {
         "licensing.view_cancellationrequest",
         "licensing.change_cancellationrequest",
     },
-    "archivist": _LICENSE_READ | {"licensing.file_license", "licensing.download_license_file"},
-    "audit_admin": _LICENSE_READ | {"licensing.view_cancellationrequest"},
+    "archivist": _LICENSE_READ
+    | {"licensing.file_license", "licensing.download_license_file", "licensing.view_archivepackage"},
+    "audit_admin": _LICENSE_READ | {"licensing.view_cancellationrequest", "licensing.view_archivepackage"},
 }
 
 ACTION_PERMISSIONS = {

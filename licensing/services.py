@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit.services import record_event
 from licensing import numbering, permissions
 from licensing.models import (
+    ArchivePackage,
     CancellationReason,
     CancellationRequest,
     CoOwnership,
@@ -517,3 +518,41 @@ def license_transfer(
         details={"supersedes": old.identifier, "supersedes_number": old.certificate_number, "note": note},
     )
     return new
+
+
+@transaction.atomic
+def license_file(*, license: License, actor) -> ArchivePackage:
+    """归档: package the signed licence with its metadata, validation material and manifest.
+
+    Once per status the licence reaches with a signed file; the package is never changed.
+    """
+    from licensing.archiving import build_package  # pyHanko validation: load only when filing
+
+    permissions.require(actor, "file")
+    license = _locked(license)
+    if not license.file:
+        raise LicenseStateError(
+            f"无法归档：证照当前状态为「{S(license.status).label}」，尚无签章文件", code="not_signed"
+        )
+    if license.archives.filter(status_at_filing=license.status).exists():
+        raise ValidationError(f"证照 {license.certificate_number} 已按「{S(license.status).label}」状态归档")
+    year = timezone.localtime().year
+    archive_number = f"BJGZ-DZZZ-{year}-{numbering.next_value(f'archive:{year}'):07d}"
+    data, manifest = build_package(license, archive_number)
+    package = ArchivePackage(
+        license=license,
+        archive_number=archive_number,
+        status_at_filing=license.status,
+        package_sha256=hashlib.sha256(data).hexdigest(),
+        manifest=manifest,
+        filed_by=actor,
+    )
+    package.package.save(f"{archive_number}.zip", ContentFile(data), save=False)
+    package.save()
+    record_event(
+        action="license.file",
+        actor=actor,
+        target=license,
+        details={"archive_number": archive_number, "sha256": package.package_sha256},
+    )
+    return package

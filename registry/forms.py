@@ -52,9 +52,7 @@ class HolderAdminForm(forms.ModelForm):
             return cleaned
         if kind and id_type:
             try:
-                services.holder_check(
-                    kind=kind, id_type=id_type, id_number=id_number or None, holder=self.instance
-                )
+                services.holder_check(kind=kind, id_type=id_type, id_number=id_number or None, holder=self.instance)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     for message in messages:

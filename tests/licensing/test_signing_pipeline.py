@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import json
 import subprocess
 import tempfile
 import threading
@@ -10,14 +11,15 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
-from licensing.signing import validate_pdf
 
 from audit.models import AuditEvent
 from licensing import services, tasks
 from licensing.models import CancellationReason, CoOwnership, License, LicenseStatus, StatusEvent
+from licensing.signing import validate_pdf
 from registry.models import LicenseKind
 from tests.licensing.factories import make_draft, make_issued, make_person
 
@@ -192,3 +194,48 @@ def test_it_renders_a_watermarked_copy_of_a_cancelled_licence_and_keeps_the_orig
     copy = license.cancelled_file.read()
     assert "已注销" in _pdf_tool("pdftotext", copy)
     assert validate_pdf(copy).intact
+
+
+@pytest.fixture
+def archivist(role_groups, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from registry.roles import ARCHIVIST, GROUP_NAMES
+
+    user = django_user_model.objects.create_user("archivist", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=GROUP_NAMES[ARCHIVIST]))
+    return user
+
+
+def test_it_files_a_signed_licence_as_a_verifiable_package(dev_pki, clerk, archivist, no_enqueue):
+    import zipfile
+
+    license = make_issued(clerk)
+    with pytest.raises(services.LicenseStateError, match="尚无签章文件"):
+        services.license_file(license=license, actor=archivist)
+    tasks.sign_license_task.apply(args=[license.pk])
+
+    package = services.license_file(license=license, actor=archivist)
+
+    data = package.package.read()
+    assert hashlib.sha256(data).hexdigest() == package.package_sha256
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        assert {"license.pdf", "metadata.json", "validation.json", "manifest-sha256.txt"} <= names
+        for line in archive.read("manifest-sha256.txt").decode().splitlines():
+            digest, name = line.split("  ")
+            assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+        validation = json.loads(archive.read("validation.json"))
+        metadata = json.loads(archive.read("metadata.json"))
+    assert validation["intact"] and validation["trusted"]
+    assert metadata["identifier"] == license.identifier and metadata["retention"] == "永久"
+    holder = license.holders.get()
+    assert holder.id_number_masked in json.dumps(metadata, ensure_ascii=False)
+    assert AuditEvent.objects.filter(action="license.file", license_identifier=license.identifier).count() == 1
+
+    with pytest.raises(ValidationError, match="已按"):
+        services.license_file(license=license, actor=archivist)
+    with pytest.raises(PermissionDenied):
+        services.license_file(license=license, actor=clerk)
+    services.license_cancel(license=license, actor=clerk, reason=CancellationReason.DESTRUCTION)
+    assert services.license_file(license=license, actor=archivist).status_at_filing == S.CANCELLED
