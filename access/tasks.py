@@ -36,11 +36,11 @@ def copy_identifier(license, copy) -> str:
 def make_annotated_copy(self, copy_id: str) -> None:
     """Render, watermark and sign one copy. Idempotent: a READY or FAILED copy is left alone."""
     from licensing.rendering import render_license_pdf
-    from licensing.signing import sign_pdf
 
     from access.models import AnnotatedCopy
     from access.rendering import annotated_document
     from audit.context import acting_as
+    from licensing.signing import sign_pdf
 
     copy = AnnotatedCopy.objects.select_related(
         "license__license_type", "license__issuer", "organisation", "purpose", "requested_by"

@@ -1,19 +1,24 @@
 """The access cast: purposes, a commission system administrator, API keys for the bank and the
 court, and licences with every kind of grant (live, expired, revoked, exhausted, none)."""
 
+import itertools
+import secrets
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
 from access import services
 from access.models import Authorisation
+from licensing.models import License, LicenseHolder, LicenseStatus
 from registry import roles
-from registry.models import OrganisationMember, Purpose
+from registry.models import Issuer, LicenseKind, LicenseType, OrganisationMember, Purpose
+from registry.validators import format_certificate_number, format_identifier
 from tests.conftest import _make_user
-from tests.licensing.factories import force_valid, make_issued, make_person
+from tests.licensing.factories import make_person, make_unit
 
 MORTGAGE = "MORTGAGE_LOAN"
 LITIGATION = "LITIGATION"
@@ -109,13 +114,46 @@ def statutory(sysadmin, org, license, purposes, *, days=30):
     )
 
 
+_serials = itertools.count(1)
+
+
+def make_valid(*, holders=None, kind=LicenseKind.CERTIFICATE, status=LicenseStatus.VALID, **extra) -> License:
+    """A signed, valid licence written straight through the ORM (no signing worker needed)."""
+    n = next(_serials)
+    type_code = "11100000MB03271699001" if kind == LicenseKind.CERTIFICATE else "11100000MB03271699022"
+    license_type = LicenseType.objects.get(code=type_code)
+    issuer = Issuer.objects.get(uscc="11110000MB0000001Y")
+    unit = make_unit()
+    serial = f"2026{n:07d}"
+    license = License.objects.create(
+        kind=kind,
+        license_type=license_type,
+        issuer=issuer,
+        property_unit=unit,
+        identifier=format_identifier(type_code, issuer.uscc, serial, 1),
+        serial=serial,
+        certificate_number=format_certificate_number(kind, 2026, unit.district, n),
+        number_year=2026,
+        number_serial=n,
+        status=status,
+        check_code=secrets.token_urlsafe(16),
+        issued_at=timezone.now(),
+        status_changed_at=timezone.now(),
+        **extra,
+    )
+    license.file.save(f"{license.identifier}.pdf", ContentFile(b"%PDF-1.7 access test placeholder"), save=True)
+    for i, holder in enumerate(holders or [make_person("张伟")]):
+        LicenseHolder.objects.create(license=license, holder=holder, position=i, share="")
+    return license
+
+
 @pytest.fixture
 def licences(clerk, orgs, purposes, sysadmin):
     """bank_ok: live consent (bank, mortgage); court_ok: live statutory grant (court);
     expired / revoked / exhausted: bank consents that no longer work; none: no grant at all."""
     made = {}
     for name in ("bank_ok", "court_ok", "expired", "revoked", "exhausted", "none"):
-        made[name] = force_valid(make_issued(clerk, holders=[make_person("张伟", birth="19900307")]))
+        made[name] = make_valid()
     mortgage = [purposes[MORTGAGE]]
     consent(sysadmin, orgs.bank, made["bank_ok"], mortgage)
     statutory(sysadmin, orgs.court, made["court_ok"], [purposes[LITIGATION]])
