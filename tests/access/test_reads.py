@@ -64,8 +64,17 @@ def test_it_returns_only_the_consented_fields(orgs, purposes, sysadmin, bank_key
     licence = make_valid()
     consent(sysadmin, orgs.bank, licence, [purposes[MORTGAGE]], fields=["unit_number"])
     body = api(bank_key.header)("get", f"/api/v1/licenses/{licence.identifier}/", MORTGAGE).json()
-    assert set(body) == {"identifier", "kind", "license_type", "issuer", "issued_at", "status", "status_changed_at",
-                         "unit_number", "file_available"}
+    assert set(body) == {
+        "identifier",
+        "kind",
+        "license_type",
+        "issuer",
+        "issued_at",
+        "status",
+        "status_changed_at",
+        "unit_number",
+        "file_available",
+    }
     assert "holders" not in body and "location" not in body and "certificate_number" not in body
 
 
@@ -170,7 +179,12 @@ def test_it_lets_an_organisation_admin_manage_only_its_own_keys(bank_admin, cour
         services.api_key_issue(organisation=orgs.court, user=court_officer, label="越权", actor=bank_admin)
     with pytest.raises(PermissionDenied):
         services.authorisation_grant(
-            license=make_valid(), organisation=orgs.bank, holder=None, purposes=[], valid_until=None, max_uses=1,
+            license=make_valid(),
+            organisation=orgs.bank,
+            holder=None,
+            purposes=[],
+            valid_until=None,
+            max_uses=1,
             actor=bank_admin,
         )
     assert key.organisation == orgs.bank
@@ -205,7 +219,13 @@ def test_it_shows_a_new_key_once_in_the_admin(bank_admin, bank_operator, orgs):
     client.force_login(bank_admin)
     response = client.post(
         "/admin/access/apikey/add/",
-        {"organisation": orgs.bank.pk, "user": bank_operator.pk, "label": "后台签发", "expires_at_0": "", "expires_at_1": ""},
+        {
+            "organisation": orgs.bank.pk,
+            "user": bank_operator.pk,
+            "label": "后台签发",
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
         follow=True,
     )
     text = response.content.decode()
