@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -216,7 +217,7 @@ class HolderAdmin(CsvImportMixin, admin.ModelAdmin):
         self.message_user(request, f"该证件号码对应 {len(pks)} 个权利人（不同证件类型）。", messages.INFO)
         return HttpResponseRedirect(f"{changelist}?{urlencode({'id__in': ','.join(map(str, pks))})}")
 
-    @sensitive_post_parameters("q", "id_number")
+    @method_decorator(sensitive_post_parameters("q", "id_number"))
     def lookup_view(self, request):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied

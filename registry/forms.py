@@ -83,7 +83,10 @@ class PropertyUnitAdminForm(forms.ModelForm):
 
     def clean_unit_number(self):
         value = self.cleaned_data["unit_number"].strip()
-        services.district_for_unit_number(value)  # the first six characters must be a Beijing district
+        try:
+            services.district_for_unit_number(value)  # the first six characters must be a Beijing district
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["unit_number"]) from None
         return value
 
     def _post_clean(self):
