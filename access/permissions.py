@@ -16,7 +16,7 @@ on the next request even before the guardian row is cleaned up.
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -162,10 +162,13 @@ def resolve_purpose(organisation, code: str | None) -> Purpose:
     errors reveal nothing about which licences exist."""
     if not code:
         raise PurposeError("purpose_required", "每次读取电子证照须在 X-Purpose 请求头中声明用证事由代码", 400)
-    purpose = Purpose.objects.filter(code=code.strip()).first()
+    declared = RequestingOrganisation.purposes.through.objects.filter(
+        requestingorganisation=organisation, purpose=OuterRef("pk")
+    )
+    purpose = Purpose.objects.filter(code=code.strip()).annotate(declared=Exists(declared)).first()
     if purpose is None:
         raise PurposeError("purpose_unknown", f"X-Purpose 中的用证事由代码不存在：{code[:30]}", 400)
-    if not organisation.purposes.filter(pk=purpose.pk).exists():
+    if not purpose.declared:
         raise PurposeError("purpose_not_permitted", f"本机构不得以“{purpose.name}”事由用证", 403)
     return purpose
 
@@ -217,11 +220,23 @@ def access_for(organisation, purpose, license, *, consume: bool, need: str | Non
         return None
     if license.status not in READABLE_STATUSES or not license.identifier:
         return None
-    if not _guardian_rows(organisation).filter(content_object=license).exists():
-        return None
     now = now or timezone.now()
+    # One round trip for the guardian row and any statutory grant (the common checks of a read).
+    checks = (
+        License.objects.filter(pk=license.pk)
+        .annotate(
+            permitted=Exists(_guardian_rows(organisation).filter(content_object=OuterRef("pk"))),
+            statutory_id=Subquery(
+                live_statutory(organisation, purpose, now).filter(license=OuterRef("pk")).values("id")[:1]
+            ),
+        )
+        .values("permitted", "statutory_id")
+        .first()
+    )
+    if not checks or not checks["permitted"]:
+        return None
     org_type = organisation.org_type
-    statutory = list(live_statutory(organisation, purpose, now).filter(license=license).values_list("id", flat=True))
+    statutory = [checks["statutory_id"]] if checks["statutory_id"] else []
     if statutory:
         plan = plan_for(org_type=org_type, purpose_code=purpose.code)
         if need and plan.treatment(need) is not Treatment.CLEAR:
