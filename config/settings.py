@@ -57,7 +57,6 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "auditlog",
-    "import_export",
     "registry",
     "licensing",
     "audit",
