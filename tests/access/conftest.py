@@ -4,6 +4,7 @@ court, and licences with every kind of grant (live, expired, revoked, exhausted,
 import itertools
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -16,9 +17,10 @@ from access.models import Authorisation
 from licensing.models import License, LicenseHolder, LicenseStatus
 from registry import roles
 from registry.models import Issuer, LicenseKind, LicenseType, OrganisationMember, Purpose
+from registry.services import property_unit_create
 from registry.validators import format_certificate_number, format_identifier
 from tests.conftest import _make_user
-from tests.licensing.factories import make_person, make_unit
+from tests.licensing.factories import make_person
 
 MORTGAGE = "MORTGAGE_LOAN"
 LITIGATION = "LITIGATION"
@@ -115,6 +117,21 @@ def statutory(sysadmin, org, license, purposes, *, days=30):
 
 
 _serials = itertools.count(1)
+_unit_serials = itertools.count(1)
+
+
+def _unit():
+    """A unit with a parcel number of its own range, apart from other factories' and the demo's."""
+    n = next(_unit_serials)
+    return property_unit_create(
+        unit_number=f"110105004002GB{70000 + n:05d}F00031201",
+        location=f"朝阳区建国路{n}号院1号楼12层1201",
+        right_type="国有建设用地使用权/房屋所有权",
+        right_nature="出让/商品房",
+        use="城镇住宅用地/住宅",
+        land_area=Decimal("35.20"),
+        building_area=Decimal("89.56"),
+    )
 
 
 def make_valid(*, holders=None, kind=LicenseKind.CERTIFICATE, status=LicenseStatus.VALID, **extra) -> License:
@@ -123,7 +140,7 @@ def make_valid(*, holders=None, kind=LicenseKind.CERTIFICATE, status=LicenseStat
     type_code = "11100000MB03271699001" if kind == LicenseKind.CERTIFICATE else "11100000MB03271699022"
     license_type = LicenseType.objects.get(code=type_code)
     issuer = Issuer.objects.get(uscc="11110000MB0000001Y")
-    unit = make_unit()
+    unit = _unit()
     serial = f"2026{n:07d}"
     license = License.objects.create(
         kind=kind,
