@@ -114,3 +114,16 @@ def acting_as_system(label: str, *, correlation_id=None):
         system_label=label,
     )
     return _enter(ctx)
+
+
+class SystemCommandMixin:
+    """For management commands: everything `handle` does is recorded as done by the system,
+    named after the command, under one new correlation id.
+
+        class Command(SystemCommandMixin, BaseCommand): ...
+    """
+
+    def execute(self, *args, **options):
+        label = type(self).__module__.rsplit(".", 1)[-1]
+        with acting_as_system(label):
+            return super().execute(*args, **options)

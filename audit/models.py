@@ -146,3 +146,48 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"#{self.seq} {self.action} {self.target_repr}".strip()
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """A signed statement "the chain had `seq` events, the last with `hash`, at `created_at`".
+
+    Made periodically by `audit.tasks.sign_checkpoint` with the commission key and exported off
+    site (`manage.py export_checkpoints`): someone who can rewrite the database cannot forge it,
+    so a removed tail or a rewritten history before `seq` is detected by `verify_audit`.
+    """
+
+    seq = models.BigIntegerField("序号", db_index=True)
+    hash = models.CharField("哈希", max_length=64)
+    created_at = models.DateTimeField("签署时间")
+    signature = models.TextField("签名（Base64）")
+    certificate = models.TextField("签名证书（PEM）")
+    certificate_fingerprint = models.CharField("证书指纹（SHA-256）", max_length=64)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计链检查点"
+        ordering = ["-seq", "-created_at"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.hash[:12]}"
+
+
+class AuditVerification(models.Model):
+    """The outcome of one run of the chain verification (command or periodic task)."""
+
+    ran_at = models.DateTimeField("校验时间")
+    ok = models.BooleanField("完整")
+    events_checked = models.PositiveBigIntegerField("已校验事件数")
+    last_seq = models.BigIntegerField("最新序号", default=0)
+    checkpoints_checked = models.PositiveIntegerField("已校验检查点数", default=0)
+    first_bad_seq = models.BigIntegerField("首个异常序号", null=True, blank=True)
+    problem = models.TextField("问题", blank=True)
+    duration_ms = models.PositiveIntegerField("耗时（毫秒）", default=0)
+    source = models.CharField("来源", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计链校验记录"
+        ordering = ["-ran_at"]
+        indexes = [models.Index(fields=["ran_at"], name="audit_verification_ran_at")]
+
+    def __str__(self):
+        return f"{self.ran_at:%Y-%m-%d %H:%M} {'完整' if self.ok else '异常'}"

@@ -143,3 +143,20 @@ def record_event(
 def event_values(event: AuditEvent) -> dict:
     """The hashed fields of an event instance, by name (see audit.chain.HASHED_FIELDS)."""
     return {name: getattr(event, name) for name in chain.HASHED_FIELDS}
+
+
+def store_verification(result, *, source: str):
+    """Keep the outcome of a chain verification for the chain-state page."""
+    from audit.models import AuditVerification
+
+    return AuditVerification.objects.create(
+        ran_at=timezone.now(),
+        ok=result.ok,
+        events_checked=result.events_checked,
+        last_seq=result.last_seq,
+        checkpoints_checked=result.checkpoints_checked,
+        first_bad_seq=result.first_bad_seq,
+        problem=result.problem,
+        duration_ms=result.duration_ms,
+        source=source[:40],
+    )

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Correlation id per request (X-Request-ID), carried into tasks and audit events.
+    "audit.middleware.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -188,6 +190,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "audit.tasks.record_worker_heartbeat", "schedule": 60.0},
     "reconcile-pending-signatures": {"task": "licensing.tasks.reconcile_pending_signatures", "schedule": 120.0},
+    "audit-sign-checkpoint": {
+        "task": "audit.tasks.sign_checkpoint",
+        "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=3600.0),
+    },
+    "audit-verify-chain": {
+        "task": "audit.tasks.verify_audit_chain",
+        "schedule": env.float("AUDIT_VERIFY_INTERVAL", default=86400.0),
+    },
 }
 # A licence still PENDING_SIGNATURE this long after its last change is re-enqueued by the
 # reconciler, until it has failed this many times (then a clerk looks at `signing_error`).
@@ -263,3 +273,7 @@ TSA_KEY_PATH = Path(env.str("TSA_KEY_PATH", default=str(PKI_DIR / "tsa.key")))
 # TrueType CJK font embedded (subset) in every licence; ReportLab cannot embed CFF/OTF fonts.
 CJK_FONT_PATH = env.str("CJK_FONT_PATH", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CJK_FONT_SUBFONT_INDEX = env.int("CJK_FONT_SUBFONT_INDEX", default=0)
+
+# --- Audit chain (audit app) ----------------------------------------------------------------
+# django-auditlog's change records take the same correlation id as the audit chain.
+AUDITLOG_CID_GETTER = "audit.context.get_correlation_id"

@@ -12,5 +12,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("v/<str:check_code>", public_check, name="public-check"),
+    path("audit/", include("audit.urls")),
     path("api/", include("access.api.urls")),
 ]

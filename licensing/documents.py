@@ -20,10 +20,6 @@ def check_url(license: License) -> str:
     return settings.SITE_URL + reverse("public-check", args=[license.check_code])
 
 
-def _area(value) -> str:
-    return f"{value}㎡" if value is not None else ""
-
-
 def _term(start, end) -> str:
     if start and end:
         return f"{start:%Y年%m月%d日}起{end:%Y年%m月%d日}止"
@@ -60,15 +56,15 @@ def license_document(license: License) -> LicenseDocument:
         right_type=unit.right_type,
         right_nature=unit.right_nature,
         use=unit.use,
-        land_area=_area(unit.land_area),
-        building_area=_area(unit.building_area),
+        land_area=unit.land_area,
+        building_area=unit.building_area,
         term_text=_term(unit.term_start, unit.term_end),
         other_status=unit.other_status,
         notes=license.notes,
         check_url=check_url(license),
         right_or_matter=license.right_or_matter,
         obligors=obligors,
-        secured_amount=f"{license.secured_amount}元" if license.secured_amount is not None else "",
+        secured_amount=license.secured_amount,
         debt_term_text=_term(license.debt_term_start, license.debt_term_end),
         encumbered_certificate_number=license.encumbered_certificate_number,
     )

@@ -72,12 +72,11 @@ def outsider(role_groups):
 
 
 @pytest.fixture
-def celery_worker(transactional_db, django_db_serialized_rollback):
+def celery_worker(transactional_db):
     """A real Celery worker in a thread, consuming from the configured broker (Redis in CI).
 
     Tasks run in the worker thread with their own database connection, so tests using it are
-    transactional: the worker sees only committed data, as in production. Serialized rollback
-    puts the data migrations' rows (districts, licence types, the commission) back afterwards.
+    transactional: the worker sees only committed data, as in production.
     """
     from celery.contrib.testing.worker import start_worker
 
@@ -88,6 +87,21 @@ def celery_worker(transactional_db, django_db_serialized_rollback):
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
         yield worker
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the data migrations' rows (districts, licence types,
+    the commission) when it starts: a plain transactional test empties every table afterwards.
+    Mixing serialized and plain transactional tests would create content types twice, so all of
+    them are serialized, whichever way they asked for a transactional database."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+            {"transactional_db", "live_server"} & set(item.fixturenames)
+        )
+        if transactional:
+            kwargs = {**(marker.kwargs if marker else {}), "transaction": True, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from audit import chain
 from audit.context import acting_as, acting_as_system
 from audit.models import AppendOnlyError, AuditChainHead, AuditEvent
 from audit.services import event_values, record_event
+from tests.audit.conftest import CERTIFICATE_NUMBER, IDENTIFIER, FakeLicence
 
 
 def _recomputed(event):
@@ -30,22 +31,11 @@ def test_it_writes_exactly_one_event_linked_to_the_previous_one(clerk, bank):
     assert (head.seq, head.hash) == (2, second.hash)
 
 
-def test_it_copies_licence_identifier_and_certificate_number_from_the_target(bank):
-    class FakeLicence:
-        """Stands in for licensing.Licence, which another branch provides."""
-
-        identifier = "1.2.156.3005.2.11100000MB03271699001.11110000MB0000001Y.20260001234.001.5"
-        certificate_number = "京(2026)朝阳区不动产权第0001234号"
-        pk = 42
-        _meta = bank._meta
-
-        def __str__(self):
-            return self.certificate_number
-
-    event = record_event(action="license.issue", target=FakeLicence())
-    assert event.license_identifier == FakeLicence.identifier
-    assert event.certificate_number == FakeLicence.certificate_number
-    assert event.target_repr == FakeLicence.certificate_number and event.target_id == "42"
+def test_it_copies_licence_identifier_and_certificate_number_from_the_target(db):
+    event = record_event(action="license.issue", target=FakeLicence(pk=42))
+    assert event.license_identifier == IDENTIFIER
+    assert event.certificate_number == CERTIFICATE_NUMBER
+    assert event.target_repr == CERTIFICATE_NUMBER and event.target_id == "42"
 
 
 def test_it_takes_actor_correlation_and_address_from_the_context(clerk, bank):

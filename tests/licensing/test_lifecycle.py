@@ -287,7 +287,7 @@ def test_it_rolls_the_action_back_when_the_audit_event_cannot_be_written(clerk, 
 
 
 @pytest.mark.skipif(not settings.USING_POSTGRES, reason="row-lock concurrency needs PostgreSQL (CI runs it)")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_it_allocates_unique_consecutive_serials_to_parallel_issuers(clerk):
     drafts = [make_draft(clerk) for _ in range(24)]
     # Same district for all: they compete for one counter.

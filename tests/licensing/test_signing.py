@@ -13,9 +13,11 @@ from asn1crypto import tsp
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.core.management import call_command
+from pyhanko.pdf_utils.reader import PdfFileReader
 from reportlab.pdfgen import canvas
 
 from licensing import pki, signing
+from licensing.rendering import render_license_pdf
 
 
 def _plain_pdf(text: str = "licence body") -> bytes:
@@ -57,6 +59,27 @@ def test_it_signs_so_that_pdfsig_accepts_the_signature(tmp_path, signed):
     assert "Signature is Valid" in out
     assert "Total document signed" in out
     assert "ETSI.CAdES.detached" in out  # PAdES, not the legacy adbe.pkcs7.detached
+
+
+def test_it_signs_a_rendered_licence_keeping_its_text_and_fonts(tmp_path, dev_pki, certificate_doc):
+    signed = signing.sign_pdf(render_license_pdf(certificate_doc))
+
+    assert signing.validate_pdf(signed.data).ok
+    out = _pdfsig(tmp_path, signed.data)
+    assert "Signature is Valid" in out and "Total document signed" in out
+    path = tmp_path / "licence.pdf"
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, timeout=60).stdout
+    assert certificate_doc.identifier in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, timeout=60).stdout
+    assert all(row.split()[-5] == "yes" for row in fonts.splitlines()[2:])
+
+
+def test_it_leaves_the_licence_metadata_as_rendered(dev_pki, certificate_doc):
+    rendered = PdfFileReader(io.BytesIO(render_license_pdf(certificate_doc)))
+    signed = PdfFileReader(io.BytesIO(signing.sign_pdf(render_license_pdf(certificate_doc)).data))
+
+    assert signed.root["/Metadata"].data == rendered.root["/Metadata"].data
+    assert dict(signed.trailer["/Info"]) == dict(rendered.trailer["/Info"])
 
 
 def test_it_detects_a_flipped_byte_with_pyhanko_and_pdfsig(tmp_path, signed):
@@ -256,3 +279,72 @@ def test_it_issues_certificates_fit_for_signing_and_timestamping(dev_pki):
     tsa.verify_directly_issued_by(root)
     assert hashlib.sha256(dev_pki.signing_pkcs12_path.read_bytes()).digest()  # present and readable
     assert dev_pki.signing_pkcs12_path.stat().st_mode & 0o077 == 0
+
+
+def test_it_signs_through_pyhankos_general_path_when_templates_are_unusable(dev_pki):
+    signing.reset_commission_signer()
+    signer = signing.load_commission_signer()
+    signer._template_failed = True
+    signer.timestamper._template_failed = True
+    try:
+        signed = signing.sign_pdf(_plain_pdf())
+    finally:
+        signing.reset_commission_signer()
+
+    assert signer._template is None and signer.timestamper._template is None
+    assert signing.validate_pdf(signed.data).ok
+
+
+def test_it_rejects_a_template_reference_of_another_shape(dev_pki):
+    import asyncio
+
+    from licensing import cms_templates
+
+    signer = signing.load_commission_signer()
+    digest = hashlib.sha256(b"x").digest()
+    # A reference with an unsigned timestamp attribute is not the shape the template expects.
+    reference = asyncio.run(
+        signing.signers.SimpleSigner.async_sign(
+            signer, digest, "sha256", use_pades=True, timestamper=signer.timestamper
+        )
+    )
+
+    with pytest.raises(cms_templates.TemplateMismatch):
+        cms_templates.SignatureTemplate(reference, digest)
+
+
+def test_it_produces_a_cms_signature_and_timestamp_that_openssl_verifies(tmp_path, dev_pki, signed):
+    """A third, independent implementation: the signature over the signed byte ranges, and the
+    RFC 3161 token over the signature value, both chained to the dev root."""
+    import re
+
+    from asn1crypto import cms
+
+    data = signed.data
+    a, b, c, d = map(int, re.search(rb"/ByteRange \[\s*(\d+) (\d+) (\d+) (\d+)\s*\]", data).groups())
+    blob = cms.ContentInfo.load(bytes.fromhex(data[a + b + 1 : c - 1].decode()), strict=False)
+    signer_info = blob["content"]["signer_infos"][0]
+    (tmp_path / "sig.der").write_bytes(blob.dump())
+    (tmp_path / "content.bin").write_bytes(data[a : a + b] + data[c : c + d])
+    (tmp_path / "token.der").write_bytes(signer_info["unsigned_attrs"][0]["values"][0].dump())
+    (tmp_path / "sigvalue.bin").write_bytes(signer_info["signature"].native)
+    root = str(dev_pki.root_cert_path)
+
+    cms_argv = ["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "sig.der"), "-binary"]
+    cms_argv += ["-content", str(tmp_path / "content.bin"), "-CAfile", root, "-purpose", "any", "-out", "/dev/null"]
+    verify = subprocess.run(
+        cms_argv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verify.returncode == 0, verify.stderr
+    ts_argv = ["openssl", "ts", "-verify", "-in", str(tmp_path / "token.der"), "-token_in"]
+    ts_argv += ["-data", str(tmp_path / "sigvalue.bin"), "-CAfile", root]
+    ts = subprocess.run(
+        ts_argv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Verification: OK" in ts.stdout, ts.stdout + ts.stderr

@@ -24,7 +24,7 @@ from registry.models import LicenseKind
 from tests.licensing.factories import make_draft, make_issued, make_person
 
 S = LicenseStatus
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
