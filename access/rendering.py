@@ -17,6 +17,7 @@ def copy_plan(copy: AnnotatedCopy):
 
 def annotated_document(copy: AnnotatedCopy, *, identifier: str):
     from licensing.documents import license_document
+    from licensing.rendering import HolderLine
     from registry.masking import mask_name
 
     doc = license_document(copy.license)
@@ -32,7 +33,7 @@ def annotated_document(copy: AnnotatedCopy, *, identifier: str):
 
     names = plan.treatment("holder_names")
     holders = tuple(
-        (
+        HolderLine(
             pick("holder_names", name, mask_name) or "—",
             id_type if plan.shown("holder_id_numbers") else "",
             # license_document prints ID numbers masked already; a copy never shows more.
