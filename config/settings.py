@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "registry",
     "licensing",
     "audit",
+    "access",
 ]
 
 MIDDLEWARE = [

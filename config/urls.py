@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v/<str:check_code>", public_check, name="public-check"),
     path("audit/", include("audit.urls")),
+    path("api/", include("access.api.urls")),
 ]

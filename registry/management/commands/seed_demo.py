@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
 # Later apps read what earlier ones created; the order matters.
-EXTRA_SEEDERS = ["licensing.demo.seed", "audit.demo.seed"]
+EXTRA_SEEDERS = ["licensing.demo.seed", "access.demo.seed", "audit.demo.seed"]
 
 
 def _known_passwords(data: dict) -> dict[str, str]:

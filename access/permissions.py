@@ -1,0 +1,270 @@
+"""The one place that decides organisations' access to licences, and who manages keys and grants.
+
+It wraps guardian: services call `give_view`/`take_view` to keep the organisation group's object
+permission in step with the grants; API views, selectors and admin ask `visible_licenses`,
+`access_for`, `can_manage_organisation` here, never guardian directly.
+
+A licence is readable by an organisation for a purpose only if
+- the organisation is active and may declare that purpose,
+- its group holds `licensing.view_license` on the licence (guardian, direct FK table), and
+- a live grant exists: a statutory grant, or a holder's consent with uses left, that is not
+  revoked, not expired and covers the purpose.
+The grant row is checked on every request, so expiry, revocation and exhausted uses take effect
+on the next request even before the guardian row is cleaned up.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from access.models import ApiKey, Authorisation, LicenseGroupObjectPermission, StatutoryGrant
+from access.policy import FieldPlan, Treatment, plan_for, widest_plan
+from licensing.models import License, LicenseStatus
+from registry import roles
+from registry.models import OrganisationMember, Purpose, RequestingOrganisation
+
+VIEW_LICENSE = "licensing.view_license"
+# Licences an organisation can ever see: issued ones. Drafts have no identifier and are nobody's.
+READABLE_STATUSES = [LicenseStatus.VALID, LicenseStatus.SUSPENDED, LicenseStatus.CANCELLED, LicenseStatus.REVOKED]
+
+_GRANT_ADMIN = {
+    f"access.{action}_{model}"
+    for model in ("apikey", "authorisation", "statutorygrant")
+    for action in ("view", "add", "change")
+}
+ROLE_PERMISSIONS = {
+    # The commission's system administrator manages organisations' keys and grants.
+    "system_admin": _GRANT_ADMIN | {"access.view_annotatedcopy"},
+    "audit_admin": {"access.view_apikey", "access.view_authorisation", "access.view_statutorygrant"},
+    # An organisation administrator manages its own keys and users (querysets restricted below).
+    "org_admin": {
+        "access.view_apikey",
+        "access.add_apikey",
+        "access.change_apikey",
+        "access.view_organisationuser",
+        "access.add_organisationuser",
+        "access.change_organisationuser",
+    },
+    "org_operator": set(),
+}
+
+
+# --- who acts for which organisation ----------------------------------------------------------
+def organisation_of(user) -> RequestingOrganisation | None:
+    """The organisation a user acts for, or None (commission staff, outsiders)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    membership = getattr(user, "_access_membership", None)
+    if membership is None:
+        membership = OrganisationMember.objects.select_related("organisation").filter(user=user).first() or False
+        user._access_membership = membership
+    return membership.organisation if membership else None
+
+
+def is_organisation_admin(user, organisation=None) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    qs = OrganisationMember.objects.filter(user=user, role=OrganisationMember.Role.ADMIN)
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    return qs.exists()
+
+
+def is_commission_admin(user) -> bool:
+    """Superuser or the commission's system administrator: manages every organisation's access."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or roles.user_has_role(user, roles.SYSTEM_ADMIN)
+
+
+def managed_organisations(user) -> QuerySet[RequestingOrganisation]:
+    """Organisations whose keys (and, for organisation admins, users) `user` may manage."""
+    if is_commission_admin(user):
+        return RequestingOrganisation.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return RequestingOrganisation.objects.none()
+    return RequestingOrganisation.objects.filter(
+        members__user=user, members__role=OrganisationMember.Role.ADMIN
+    ).distinct()
+
+
+def can_manage_organisation(user, organisation) -> bool:
+    return organisation is not None and managed_organisations(user).filter(pk=organisation.pk).exists()
+
+
+def can_manage_grants(user) -> bool:
+    """Recording consent and statutory grants is the commission's job, never an organisation's."""
+    return is_commission_admin(user) and organisation_of(user) is None
+
+
+# --- guardian, wrapped ------------------------------------------------------------------------
+def organisation_group(organisation) -> Group:
+    """One auth group per organisation holds its licence object permissions."""
+    group, _ = Group.objects.get_or_create(name=f"用证机构#{organisation.pk}")
+    return group
+
+
+def give_view(organisation, license) -> None:
+    assign_perm(VIEW_LICENSE, organisation_group(organisation), license)
+
+
+def take_view_if_unused(organisation, license) -> None:
+    """Remove the object permission once no unrevoked grant of the organisation covers the licence
+    (expired grants keep it until revoked; they are refused anyway by the grant check)."""
+    still = (
+        Authorisation.objects.filter(organisation=organisation, license=license, revoked_at__isnull=True).exists()
+        or StatutoryGrant.objects.filter(organisation=organisation, license=license, revoked_at__isnull=True).exists()
+    )
+    if not still:
+        remove_perm(VIEW_LICENSE, organisation_group(organisation), license)
+
+
+def _guardian_rows(organisation) -> QuerySet:
+    return LicenseGroupObjectPermission.objects.filter(
+        group__name=f"用证机构#{organisation.pk}",
+        permission__codename="view_license",
+        permission__content_type__app_label="licensing",
+    )
+
+
+# --- live grants ------------------------------------------------------------------------------
+def live_consents(organisation, purpose, now=None) -> QuerySet[Authorisation]:
+    now = now or timezone.now()
+    return Authorisation.objects.filter(
+        organisation=organisation,
+        revoked_at__isnull=True,
+        valid_until__gt=now,
+        uses__lt=F("max_uses"),
+        purposes=purpose,
+    )
+
+
+def live_statutory(organisation, purpose, now=None) -> QuerySet[StatutoryGrant]:
+    now = now or timezone.now()
+    return StatutoryGrant.objects.filter(
+        organisation=organisation, revoked_at__isnull=True, valid_until__gt=now, purposes=purpose
+    )
+
+
+class PurposeError(Exception):
+    """The stated purpose cannot be used: `code` names why, `status` is the HTTP answer."""
+
+    def __init__(self, code: str, message: str, status: int):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def resolve_purpose(organisation, code: str | None) -> Purpose:
+    """The Purpose an organisation states with `X-Purpose`. Independent of any licence, so its
+    errors reveal nothing about which licences exist."""
+    if not code:
+        raise PurposeError("purpose_required", "每次读取电子证照须在 X-Purpose 请求头中声明用证事由代码", 400)
+    declared = RequestingOrganisation.purposes.through.objects.filter(
+        requestingorganisation=organisation, purpose=OuterRef("pk")
+    )
+    purpose = Purpose.objects.filter(code=code.strip()).annotate(declared=Exists(declared)).first()
+    if purpose is None:
+        raise PurposeError("purpose_unknown", f"X-Purpose 中的用证事由代码不存在：{code[:30]}", 400)
+    if not purpose.declared:
+        raise PurposeError("purpose_not_permitted", f"本机构不得以“{purpose.name}”事由用证", 403)
+    return purpose
+
+
+def organisation_active(organisation) -> bool:
+    return organisation is not None and organisation.status == RequestingOrganisation.Status.ACTIVE
+
+
+def visible_licenses(organisation, purpose, now=None) -> QuerySet[License]:
+    """Every licence the organisation may read for `purpose` right now (never wider than its grants)."""
+    if not organisation_active(organisation):
+        return License.objects.none()
+    now = now or timezone.now()
+    granted = Q(pk__in=live_consents(organisation, purpose, now).values("license_id")) | Q(
+        pk__in=live_statutory(organisation, purpose, now).values("license_id")
+    )
+    return License.objects.filter(
+        granted,
+        Exists(_guardian_rows(organisation).filter(content_object=OuterRef("pk"))),
+        status__in=READABLE_STATUSES,
+        identifier__isnull=False,
+    )
+
+
+def may_see(organisation, purpose, license, now=None) -> bool:
+    """Read check without consuming a use (e.g. whether to name a superseding licence)."""
+    if license is None or purpose is None:
+        return False
+    return visible_licenses(organisation, purpose, now).filter(pk=license.pk).exists()
+
+
+@dataclass(frozen=True)
+class Access:
+    """A granted read: which grant paid for it and what the caller may see."""
+
+    plan: FieldPlan
+    authorisation_id: int | None = None  # the consent grant whose use was consumed
+    statutory_grant_id: int | None = None
+
+
+def access_for(organisation, purpose, license, *, consume: bool, need: str | None = None, now=None) -> Access | None:
+    """May `organisation` read `license` for `purpose` now? If so, and `consume`, take one use of
+    a consent grant (unless a statutory grant covers the read) atomically: the conditional UPDATE
+    re-checks revocation, expiry and `uses < max_uses` in the database, so concurrent reads can
+    never exceed the maximum. `need` (a field name, e.g. "file") only accepts grants whose
+    field plan shows that field clear. Returns None when refused — callers answer 404, as for a licence
+    that does not exist."""
+    if license is None or purpose is None or not organisation_active(organisation):
+        return None
+    if license.status not in READABLE_STATUSES or not license.identifier:
+        return None
+    now = now or timezone.now()
+    # One round trip for the guardian row and any statutory grant (the common checks of a read).
+    checks = (
+        License.objects.filter(pk=license.pk)
+        .annotate(
+            permitted=Exists(_guardian_rows(organisation).filter(content_object=OuterRef("pk"))),
+            statutory_id=Subquery(
+                live_statutory(organisation, purpose, now).filter(license=OuterRef("pk")).values("id")[:1]
+            ),
+        )
+        .values("permitted", "statutory_id")
+        .first()
+    )
+    if not checks or not checks["permitted"]:
+        return None
+    org_type = organisation.org_type
+    statutory = [checks["statutory_id"]] if checks["statutory_id"] else []
+    if statutory:
+        plan = plan_for(org_type=org_type, purpose_code=purpose.code)
+        if need and plan.treatment(need) is not Treatment.CLEAR:
+            return None
+        return Access(plan=plan, statutory_grant_id=statutory[0])
+    consents = list(live_consents(organisation, purpose, now).filter(license=license).order_by("valid_until", "id"))
+    plans = {c.pk: plan_for(org_type=org_type, purpose_code=purpose.code, consent_fields=c.fields) for c in consents}
+    if need:
+        consents = [c for c in consents if plans[c.pk].treatment(need) is Treatment.CLEAR]
+    if not consents:
+        return None
+    if not consume:
+        return Access(plan=widest_plan([plans[c.pk] for c in consents]))
+    for grant in consents:
+        taken = Authorisation.objects.filter(
+            pk=grant.pk, revoked_at__isnull=True, valid_until__gt=now, uses__lt=F("max_uses")
+        ).update(uses=F("uses") + 1)
+        if taken:
+            return Access(plan=plans[grant.pk], authorisation_id=grant.pk)
+    return None
+
+
+# --- API keys ---------------------------------------------------------------------------------
+def api_key_usable(key: ApiKey, now=None) -> bool:
+    now = now or timezone.now()
+    return (
+        key.revoked_at is None
+        and (key.expires_at is None or key.expires_at > now)
+        and key.user.is_active
+        and organisation_active(key.organisation)
+    )
