@@ -35,11 +35,10 @@ def copy_identifier(license, copy) -> str:
 @shared_task(bind=True, max_retries=3, default_retry_delay=10, acks_late=True)
 def make_annotated_copy(self, copy_id: str) -> None:
     """Render, watermark and sign one copy. Idempotent: a READY or FAILED copy is left alone."""
-    from licensing.rendering import render_license_pdf
-
     from access.models import AnnotatedCopy
     from access.rendering import annotated_document
     from audit.context import acting_as
+    from licensing.rendering import render_license_pdf
     from licensing.signing import sign_pdf
 
     copy = AnnotatedCopy.objects.select_related(
