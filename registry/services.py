@@ -9,11 +9,11 @@ import contextlib
 import datetime
 from decimal import Decimal
 
-from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
+from audit import context as audit_context
 from registry import crypto, masking
 from registry.models import District, Holder, HolderKind, IdType, PropertyUnit
 from registry.validators import (
@@ -33,24 +33,10 @@ class _Unset:
 UNSET = _Unset()
 
 
-@contextlib.contextmanager
 def acting_as(actor):
-    """Attribute auditlog change records to `actor` (commands, tasks, imports outside a request).
-
-    auditlog's `set_actor` leaves its own context in place when it exits; the surrounding one (for
-    example the request middleware's, which carries the client address) is put back afterwards.
-    """
-    if actor is None:
-        yield
-        return
-    outer = auditlog_value.get(None)
-    extra = {k: outer.get(k) for k in ("remote_addr", "remote_port")} if outer else {}
-    try:
-        with set_actor(actor, **extra):
-            yield
-    finally:
-        if outer is not None:
-            auditlog_value.set(outer)
+    """Attribute change records to `actor` when one is given (commands, tasks, imports outside a
+    request); with None the surrounding context (the request's user) stays in charge."""
+    return audit_context.acting_as(actor) if actor is not None else contextlib.nullcontext()
 
 
 # --- Holders -----------------------------------------------------------------------------
