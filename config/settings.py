@@ -212,6 +212,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+# Per API key; answered with 429 and Retry-After beyond it (counted in Redis when REDIS_URL is set).
+ACCESS_API_RATE = env.str("ACCESS_API_RATE", default="600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "北京市不动产登记电子证照 API",
     "DESCRIPTION": "Electronic licences for real property registration in Beijing: use by requesting organisations.",
