@@ -17,32 +17,17 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_database  # noqa: E402
 
 LICENSES = int(os.environ.get("BENCH_LICENSES", 200_000))
 GRANTS = int(os.environ.get("BENCH_GRANTS", 200_000))
 ORGS = 100
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", 400))
 BATCH = 5000
-
-
-def _admin_connection(url):
-    import psycopg
-
-    parts = urlparse(url)
-    return psycopg.connect(urlunparse(parts._replace(path="/postgres")), autocommit=True)
-
-
-def scratch_url() -> tuple[str, str, str]:
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        sys.exit("bench/api.py needs DATABASE_URL pointing at PostgreSQL")
-    parts = urlparse(base)
-    name = f"{parts.path.lstrip('/')}_bench_api"
-    return base, urlunparse(parts._replace(path=f"/{name}")), name
 
 
 def pct(values, q):
@@ -229,12 +214,7 @@ def measure(plaintext, identifiers):
 
 
 def main():
-    base, url, name = scratch_url()
-    with _admin_connection(base) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = url
+    with scratch_database("api"):
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 
@@ -244,19 +224,13 @@ def main():
         call_command("migrate", verbosity=0)
         plaintext, identifiers, grants, licenses = populate()
         trivial, listing, detail = measure(plaintext, identifiers)
-        for label, values in (("trivial", trivial), ("list", listing), ("detail", detail)):
-            print(f"{label:8s} p50={statistics.median(values):.2f} ms  p95={pct(values, 0.95):.2f} ms  n={len(values)}")
-        t95, l95, d95 = pct(trivial, 0.95), pct(listing, 0.95), pct(detail, 0.95)
-        print(
-            f"licenses={licenses} grants={grants} trivial_p95_ms={t95:.2f} list_p95_ms={l95:.2f} "
-            f"detail_p95_ms={d95:.2f} detail_ratio={d95 / t95:.2f}"
-        )
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with _admin_connection(base) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for label, values in (("trivial", trivial), ("list", listing), ("detail", detail)):
+        print(f"{label:8s} p50={statistics.median(values):.2f} ms  p95={pct(values, 0.95):.2f} ms  n={len(values)}")
+    t95, l95, d95 = pct(trivial, 0.95), pct(listing, 0.95), pct(detail, 0.95)
+    print(
+        f"licenses={licenses} grants={grants} trivial_p95_ms={t95:.2f} list_p95_ms={l95:.2f} "
+        f"detail_p95_ms={d95:.2f} detail_ratio={d95 / t95:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,4 +35,4 @@ def scratch_database(suffix: str):
             connections.close_all()
         _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         os.environ["DATABASE_URL"] = url
-        print(f"dropped {name}")
+        print(f"dropped {name}", file=sys.stderr)  # stdout ends with the figures
