@@ -23,8 +23,16 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class LicenseFilterSerializer(serializers.Serializer):
-    certificate_number = serializers.CharField(required=False, max_length=60)
-    unit_number = serializers.CharField(required=False, max_length=28)
+    # Patterns, not just lengths: the OpenAPI document then says exactly what is accepted.
+    certificate_number = serializers.RegexField(
+        r"^京[(（]\d{4}[)）][\u4e00-\u9fff]{2,10}不动产(权|证明)第\d{7}号$",
+        required=False,
+        max_length=60,
+        help_text="完整的证书（证明）号，如 京(2026)朝阳区不动产权第0001234号",
+    )
+    unit_number = serializers.RegexField(
+        r"^[0-9A-Z]{28}$", required=False, help_text="28位不动产单元号，如 110105003001GB00012F00031201"
+    )
     status = serializers.ChoiceField(required=False, choices=LicenseStatus.choices)
     kind = serializers.ChoiceField(required=False, choices=LicenseKind.choices)
 
