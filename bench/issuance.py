@@ -257,10 +257,13 @@ def main(argv: list[str] | None = None) -> int:
 
     on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     with scratch_database("issuance") if on_postgres else contextlib.nullcontext():
-        return _run(args)
+        last = _run(args)
+    # After the scratch database is dropped, so that the figures are the last line printed.
+    print(" ".join(f"{k}={v}" for k, v in last.items()))
+    return 0
 
 
-def _run(args) -> int:
+def _run(args) -> dict[str, str]:
     var_dir = _prepare_environment()
     try:
         figures = measure_in_process(args.iterations)
@@ -289,10 +292,9 @@ def _run(args) -> int:
                 drain_per_s=f"{rates['drain_per_s']:.1f}",
                 ratio=f"{ratio:.2f}",
             )
-        print(" ".join(f"{k}={v}" for k, v in last.items()))
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
-    return 0
+    return last
 
 
 if __name__ == "__main__":
