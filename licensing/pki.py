@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,11 +68,6 @@ class DevPki:
     @property
     def tsa_key_path(self) -> Path:
         return self.directory / "tsa.key"
-
-
-def cert_fingerprint(cert: x509.Certificate) -> str:
-    """SHA-256 hex of the certificate's DER: the form stored on licences."""
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def default_pki() -> DevPki:
