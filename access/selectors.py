@@ -1,7 +1,5 @@
 """Permission-aware reads for the API: licences by identifier, payloads shaped by the field plan."""
 
-from django.db.models import Prefetch
-
 from access import permissions
 from access.policy import FieldPlan, Treatment, mask_certificate_number, mask_location
 from licensing.models import License, LicenseHolder
@@ -19,15 +17,13 @@ LIST_FIELDS = [
 ]
 
 
-def license_by_identifier(identifier: str, *, with_parties: bool = False) -> License | None:
-    qs = License.objects.select_related("license_type", "issuer", "property_unit__district").filter(
-        identifier=identifier
+def license_by_identifier(identifier: str) -> License | None:
+    # Parties are read only once access is granted and the plan shows them (`_holders`).
+    return (
+        License.objects.select_related("license_type", "issuer", "property_unit__district")
+        .filter(identifier=identifier)
+        .first()
     )
-    if with_parties:
-        qs = qs.prefetch_related(
-            Prefetch("parties", queryset=LicenseHolder.objects.select_related("holder").order_by("role", "position"))
-        )
-    return qs.first()
 
 
 def list_licenses(organisation, purpose, *, filters: dict):
@@ -68,7 +64,8 @@ def _holders(license: License, plan: FieldPlan) -> list[dict]:
 
     names, ids, shares = plan.treatment("holder_names"), plan.treatment("holder_id_numbers"), plan.treatment("shares")
     out = []
-    for party in license.parties.all():
+    parties = LicenseHolder.objects.filter(license_id=license.pk).select_related("holder").order_by("role", "position")
+    for party in parties:
         holder = party.holder
         item = {"role": party.role}
         if names is Treatment.CLEAR:

@@ -161,8 +161,8 @@ class LicenseListView(OrganisationAPIView):
 
 
 class LicenseView(OrganisationAPIView):
-    def get_license(self, identifier, **kw):
-        return selectors.license_by_identifier(identifier, **kw)
+    def get_license(self, identifier):
+        return selectors.license_by_identifier(identifier)
 
 
 @extend_schema(
@@ -172,7 +172,7 @@ class LicenseView(OrganisationAPIView):
 )
 class LicenseDetailView(LicenseView):
     def get(self, request, identifier):
-        license = self.get_license(identifier, with_parties=True)
+        license = self.get_license(identifier)
         with transaction.atomic():
             access = permissions.access_for(self.organisation, self.purpose, license, consume=True)
             if access is not None:
