@@ -1,9 +1,9 @@
 """Writes to the audit chain. `record_event` is the only code that creates an `AuditEvent`."""
 
 import ipaddress
+from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import sql
 from django.utils import timezone
 
 from audit import chain
@@ -14,6 +14,9 @@ from audit.models import AuditChainHead, AuditEvent, AuditResult
 # Keys that would mean the caller forgot to mask: refused rather than written into a record that
 # can never be corrected.
 _FORBIDDEN_DETAIL_KEYS = {"password", "id_number", "secret", "token", "private_key", "api_key"}
+
+
+_HEAD_TABLE = AuditChainHead._meta.db_table
 
 
 def _check_masked(value, path="details"):
@@ -27,16 +30,19 @@ def _check_masked(value, path="details"):
             _check_masked(item, f"{path}[{index}]")
 
 
-def _lock_head() -> AuditChainHead:
-    """The sequencer row, locked for the rest of the caller's transaction.
+def _lock_head() -> tuple[int, str]:
+    """The sequencer row's (seq, hash), locked for the rest of the caller's transaction.
 
     Created on first use (and again after a test flush). Two first writers may race to create
     it: the loser's INSERT fails inside a savepoint and it then waits on the winner's lock.
+    A plain statement, not the ORM: every audited action runs it.
     """
-    try:
-        return AuditChainHead.objects.select_for_update().get(pk=1)
-    except AuditChainHead.DoesNotExist:
-        pass
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {_HEAD_TABLE} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0], row[1]
     last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
     try:
         with transaction.atomic():
@@ -45,7 +51,8 @@ def _lock_head() -> AuditChainHead:
             )
     except IntegrityError:
         pass
-    return AuditChainHead.objects.select_for_update().get(pk=1)
+    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head.seq, head.hash
 
 
 def _clean_ip(value) -> str:
@@ -114,9 +121,9 @@ def record_event(
     # No savepoint of its own: if the event cannot be written, the caller's whole transaction
     # must fail with it (and a savepoint would cost two more round trips on every action).
     with transaction.atomic(savepoint=False):
-        head = _lock_head()
+        head_seq, head_hash = _lock_head()
         event = AuditEvent(
-            seq=head.seq + 1,
+            seq=head_seq + 1,
             occurred_at=timezone.now(),
             actor=actor,
             actor_repr=_clip(actor_repr, 150),
@@ -134,7 +141,7 @@ def record_event(
             details=details,
             correlation_id=ctx.correlation_id,
             remote_addr=_clean_ip(ctx.remote_addr),
-            prev_hash=head.hash,
+            prev_hash=head_hash,
         )
         event.hash = chain.event_hash(event.prev_hash, chain.canonical_event(event_values(event)))
         _append(event)
@@ -149,20 +156,30 @@ def _append(event: AuditEvent) -> None:
         event.save()
         AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
         return
-    query = sql.InsertQuery(AuditEvent)
-    query.insert_values(AuditEvent._meta.concrete_fields, [event])
-    [(insert_sql, params)] = query.get_compiler(connection=connection).as_sql()
-    head = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    fields = AuditEvent._meta.concrete_fields
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH appended AS ({insert_sql} RETURNING 1) "  # noqa: S608 - SQL built by Django's compiler
-            f"UPDATE {head} SET seq = %s, hash = %s FROM appended WHERE {head}.id = 1",
-            [*params, event.seq, event.hash],
-        )
+        cursor.execute(_append_sql(), [*params, event.seq, event.hash])
         if cursor.rowcount != 1:
             raise IntegrityError("the audit chain head row is missing")
     event._state.adding = False
     event._state.db = connection.alias
+
+
+@lru_cache(maxsize=1)
+def _append_sql() -> str:
+    """INSERT of every AuditEvent column (seq is the key, no database default is involved) and
+    the head's move, as one statement; built once, it is the same for every event."""
+    quote = connection.ops.quote_name
+    fields = AuditEvent._meta.concrete_fields
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    head = quote(_HEAD_TABLE)
+    return (
+        f"WITH appended AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({marks}) RETURNING 1) "
+        f"UPDATE {head} SET seq = %s, hash = %s FROM appended WHERE {head}.id = 1"
+    )
 
 
 def event_values(event: AuditEvent) -> dict:
