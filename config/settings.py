@@ -183,6 +183,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 assert CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT, "task time limit must stay below the visibility timeout"
 CELERY_TASK_ACKS_LATE = True
+# Celery's Django fixup closes the database connection before and after every task unless this
+# is set; it then closes it only every this-many tasks. `config.celery` applies Django's own
+# policy (CONN_MAX_AGE, health checks) around each task instead.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
