@@ -15,8 +15,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from audit.changelog import remember_state
 from audit.services import record_event
 from licensing import numbering, permissions
 from licensing.models import (
@@ -82,7 +84,8 @@ def _new_check_code() -> str:
 
 def _locked(license: License) -> License:
     # Lock only the licence row; the related rows are read along for validation and numbering.
-    return (
+    # The locked state is kept for the change record of the coming save (audit.changelog).
+    return remember_state(
         License.objects.select_for_update(of=("self",))
         .select_related("license_type", "issuer", "property_unit__district")
         .get(pk=license.pk)
@@ -290,11 +293,14 @@ def lock_for_signing(license_id: int) -> License | None:
     license = (
         License.objects.select_for_update(of=("self",))
         .select_related("license_type", "issuer", "property_unit")
-        .prefetch_related("parties__holder")
         .filter(pk=license_id)
         .first()
     )
-    return license if license is not None and license.status == S.PENDING_SIGNATURE else None
+    if license is None or license.status != S.PENDING_SIGNATURE:
+        return None
+    # One query for the parties and their holders (a two-level prefetch would take two).
+    prefetch_related_objects([license], Prefetch("parties", queryset=LicenseHolder.objects.select_related("holder")))
+    return remember_state(license)
 
 
 def license_mark_signed(*, license: License, pdf: bytes, signer_fingerprint: str, signed_at, actor=None) -> None:
