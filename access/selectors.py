@@ -3,6 +3,7 @@
 from access import permissions
 from access.policy import FieldPlan, Treatment, mask_certificate_number, mask_location
 from licensing.models import License, LicenseHolder
+from registry.prepared import PreparedRead
 
 # The fields a list item carries: L1 only, so a list never needs per-licence consent plans and
 # never shows more than any grant's narrowest consent could (see README "Organisation API").
@@ -17,13 +18,18 @@ LIST_FIELDS = [
 ]
 
 
+_BY_IDENTIFIER = PreparedRead(
+    lambda identifier: License.objects.select_related("license_type", "issuer", "property_unit__district").filter(
+        identifier=identifier
+    ),
+    "access.license_by_identifier",
+)
+
+
 def license_by_identifier(identifier: str) -> License | None:
     # Parties are read only once access is granted and the plan shows them (`_holders`).
-    return (
-        License.objects.select_related("license_type", "issuer", "property_unit__district")
-        .filter(identifier=identifier)
-        .first()
-    )
+    [license] = _BY_IDENTIFIER(identifier=identifier) or [None]
+    return license
 
 
 def list_licenses(organisation, purpose, *, filters: dict):

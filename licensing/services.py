@@ -32,6 +32,7 @@ from licensing.models import (
     StatusEvent,
 )
 from registry.models import Holder, LicenseKind
+from registry.prepared import PreparedRead
 from registry.roles import APPROVER, user_has_role
 
 S = LicenseStatus
@@ -82,14 +83,23 @@ def _new_check_code() -> str:
     return b32encode(secrets.token_bytes(15)).decode().lower()
 
 
+_LOCKED = PreparedRead(
+    lambda pk: (
+        License.objects.select_for_update(of=("self",))
+        .select_related("license_type", "issuer", "property_unit__district")
+        .filter(pk=pk)
+    ),
+    "licensing.locked",
+)
+
+
 def _locked(license: License) -> License:
     # Lock only the licence row; the related rows are read along for validation and numbering.
     # The locked state is kept for the change record of the coming save (audit.changelog).
-    return remember_state(
-        License.objects.select_for_update(of=("self",))
-        .select_related("license_type", "issuer", "property_unit__district")
-        .get(pk=license.pk)
-    )
+    rows = _LOCKED(pk=license.pk)
+    if not rows:
+        raise License.DoesNotExist(f"licence {license.pk} does not exist")
+    return remember_state(rows[0])
 
 
 def _check_move(license: License, action: str) -> str:
@@ -103,8 +113,17 @@ def _check_move(license: License, action: str) -> str:
     return target
 
 
-def _move(license: License, *, action: str, actor, reason: str = "", note: str = "") -> StatusEvent:
-    """Apply a legal move to a locked licence and record it in its history."""
+_STATUS_FIELDS = ("status", "status_changed_at", "status_reason", "status_note", "updated_at")
+
+
+def _move(
+    license: License, *, action: str, actor, reason: str = "", note: str = "", only: tuple[str, ...] = ()
+) -> StatusEvent:
+    """Apply a legal move to a locked licence and record it in its history.
+
+    `only` names the other fields the caller changed when it knows them all: the UPDATE and its
+    change record then cover just those and the status (the signing task, once per licence);
+    otherwise every field is saved."""
     target = _check_move(license, action)
     previous = license.status
     license.status = target
@@ -113,7 +132,7 @@ def _move(license: License, *, action: str, actor, reason: str = "", note: str =
         license.status_reason, license.status_note = reason, note
     elif action == "reinstate":
         license.status_reason, license.status_note = "", note
-    license.save()
+    license.save(update_fields=[*only, *_STATUS_FIELDS] if only else None)
     return StatusEvent.objects.create(
         license=license, action=action, from_status=previous, to_status=target, reason=reason, note=note, actor=actor
     )
@@ -290,12 +309,7 @@ def lock_for_signing(license_id: int) -> License | None:
     The row lock is held by the signing task while it renders and signs, so two workers given
     the same licence serialise here and the second finds nothing to do.
     """
-    license = (
-        License.objects.select_for_update(of=("self",))
-        .select_related("license_type", "issuer", "property_unit")
-        .filter(pk=license_id)
-        .first()
-    )
+    [license] = _LOCKED(pk=license_id) or [None]
     if license is None or license.status != S.PENDING_SIGNATURE:
         return None
     # One query for the parties and their holders (a two-level prefetch would take two).
@@ -316,7 +330,8 @@ def license_mark_signed(*, license: License, pdf: bytes, signer_fingerprint: str
     license.signer_fingerprint = signer_fingerprint
     license.signed_at = signed_at
     license.signing_error = ""
-    _move(license, action="sign", actor=actor)
+    signed_fields = ("file", "file_sha256", "signer_fingerprint", "signed_at", "signing_error")
+    _move(license, action="sign", actor=actor, only=signed_fields)
     record_event(action="license.sign", actor=actor, target=license, details={"sha256": digest})
 
 
