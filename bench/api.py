@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import scratch_database  # noqa: E402
+from bench.scratch import deployment_settings, scratch_database  # noqa: E402
 
 LICENSES = int(os.environ.get("BENCH_LICENSES", 200_000))
 GRANTS = int(os.environ.get("BENCH_GRANTS", 200_000))
@@ -196,7 +196,8 @@ def measure(plaintext, identifiers):
     def timed(path, purpose=True):
         headers = {"HTTP_X_PURPOSE": "MORTGAGE_LOAN"} if purpose else {}
         start = time.perf_counter()
-        response = client.get(path, **headers)
+        # secure=True: as behind the TLS-terminating proxy (with DEBUG off, plain HTTP redirects).
+        response = client.get(path, secure=True, **headers)
         elapsed = (time.perf_counter() - start) * 1000
         assert response.status_code == 200, (path, response.status_code, response.content[:300])
         return elapsed
@@ -215,6 +216,7 @@ def measure(plaintext, identifiers):
 
 def main():
     with scratch_database("api"):
+        deployment_settings()
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 

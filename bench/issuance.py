@@ -34,13 +34,14 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.scratch import scratch_database  # noqa: E402
+from bench.scratch import deployment_settings, scratch_database  # noqa: E402
 
 
 def _prepare_environment() -> Path:
     """A private VAR_DIR (PKI, secrets, media) before Django reads its settings."""
     var_dir = Path(tempfile.mkdtemp(prefix="licences-bench-issuance-"))
     os.environ["VAR_DIR"] = str(var_dir)
+    deployment_settings()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
