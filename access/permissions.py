@@ -245,7 +245,10 @@ def access_for(organisation, purpose, license, *, consume: bool, need: str | Non
     if license.status not in READABLE_STATUSES or not license.identifier:
         return None
     now = now or timezone.now()
-    rows = _read_grants(organisation, purpose, license.pk, now)
+    # On PostgreSQL a read that any grant may pay for takes the first consent's use in the same
+    # statement; `taken` is then that grant's id (None: a statutory grant, or a lost race).
+    take_first = consume and not need and connection.vendor == "postgresql"
+    rows = _read_grants(organisation, purpose, license.pk, now, take_first=take_first)
     if not rows:
         return None  # no guardian row: the organisation holds no grant of this licence at all
     org_type = organisation.org_type
@@ -257,16 +260,19 @@ def access_for(organisation, purpose, license, *, consume: bool, need: str | Non
         return Access(plan=plan, statutory_grant_id=statutory_id)
     plans = {
         grant_id: plan_for(org_type=org_type, purpose_code=purpose.code, consent_fields=_json_list(fields))
-        for _statutory, grant_id, fields in rows
+        for _statutory, grant_id, fields, *_taken in rows
         if grant_id is not None
     }
+    taken = rows[0][3] if take_first else None
+    if taken is not None:
+        return Access(plan=plans[taken], authorisation_id=taken)
     if need:
         plans = {grant_id: plan for grant_id, plan in plans.items() if plan.treatment(need) is Treatment.CLEAR}
     if not plans:
         return None
     if not consume:
         return Access(plan=widest_plan(list(plans.values())))
-    for grant_id, plan in plans.items():  # earliest-expiring consent first
+    for grant_id, plan in plans.items():  # earliest-expiring consent first (again, if a race was lost)
         if _take_use(grant_id, now):
             return Access(plan=plan, authorisation_id=grant_id)
     return None
@@ -295,7 +301,8 @@ def _read_grants_sql() -> str:
     """The read decision of `access_for` in one statement (the API's hot path: the ORM version
     cost three queries and most of a detail request's time). Table names come from the models.
 
-    One row per live consent covering the read, earliest expiry first, each carrying the live
+    One row (statutory id, consent id, its fields, its expiry) per live consent covering the read,
+    earliest expiry first, each carrying the live
     statutory grant's id if there is one (then a single row, no consent); no row at all when the
     organisation's group holds no guardian row on the licence. Same rules as `live_consents`,
     `live_statutory` and `_guardian_rows`; the access matrix tests hold both to them."""
@@ -304,7 +311,7 @@ def _read_grants_sql() -> str:
     statutory_purposes = StatutoryGrant.purposes.through._meta.db_table
     # Only model table names are interpolated; every value is a bound parameter.
     return f"""
-        SELECT d.statutory_id, c.id, c.fields
+        SELECT d.statutory_id, c.id AS grant_id, c.fields AS grant_fields, c.valid_until AS grant_valid_until
         FROM (
             SELECT (
                 SELECT s.id FROM {statutory.db_table} s
@@ -328,16 +335,40 @@ def _read_grants_sql() -> str:
             WHERE a.license_id = %s AND a.organisation_id = %s AND ap.purpose_id = %s
               AND a.revoked_at IS NULL AND a.valid_until > %s AND a.uses < a.max_uses
         ) c ON d.statutory_id IS NULL
-        ORDER BY c.valid_until, c.id
+        ORDER BY grant_valid_until, grant_id
     """  # noqa: S608
 
 
-def _read_grants(organisation, purpose, license_id: int, now) -> list[tuple]:
+@lru_cache(maxsize=1)
+def _read_grants_taking_first_sql() -> str:
+    """`_read_grants_sql` plus a fourth column: the id of the first live consent whose use the
+    same statement consumed (PostgreSQL: a data-modifying CTE). The UPDATE re-checks the grant
+    under its row lock, so a concurrent read that exhausted it makes `taken` NULL."""
+    table = Authorisation._meta.db_table
+    return f"""
+        WITH decision AS ({_read_grants_sql()}),
+        taken AS (
+            UPDATE {table} a SET uses = a.uses + 1
+            FROM (SELECT grant_id FROM decision WHERE statutory_id IS NULL AND grant_id IS NOT NULL
+                  ORDER BY grant_valid_until, grant_id LIMIT 1) first
+            WHERE a.id = first.grant_id AND a.revoked_at IS NULL AND a.valid_until > %s
+              AND a.uses < a.max_uses
+            RETURNING a.id
+        )
+        SELECT statutory_id, grant_id, grant_fields, (SELECT id FROM taken)
+        FROM decision ORDER BY grant_valid_until, grant_id
+    """  # noqa: S608
+
+
+def _read_grants(organisation, purpose, license_id: int, now, *, take_first: bool = False) -> list[tuple]:
     at = connection.ops.adapt_datetimefield_value(now)
     params = [license_id, organisation.pk, purpose.pk, at, license_id, _group_name(organisation)]
     params += [license_id, organisation.pk, purpose.pk, at]
     with connection.cursor() as cursor:
-        cursor.execute(_read_grants_sql(), params)
+        if take_first:
+            cursor.execute(_read_grants_taking_first_sql(), [*params, at])
+        else:
+            cursor.execute(_read_grants_sql(), params)
         return cursor.fetchall()
 
 

@@ -26,6 +26,14 @@ _BY_IDENTIFIER = PreparedRead(
 )
 
 
+_PARTIES = PreparedRead(
+    lambda license_id: (
+        LicenseHolder.objects.filter(license_id=license_id).select_related("holder").order_by("role", "position")
+    ),
+    "access.parties",
+)
+
+
 def license_by_identifier(identifier: str) -> License | None:
     # Parties are read only once access is granted and the plan shows them (`_holders`).
     [license] = _BY_IDENTIFIER(identifier=identifier) or [None]
@@ -70,8 +78,7 @@ def _holders(license: License, plan: FieldPlan) -> list[dict]:
 
     names, ids, shares = plan.treatment("holder_names"), plan.treatment("holder_id_numbers"), plan.treatment("shares")
     out = []
-    parties = LicenseHolder.objects.filter(license_id=license.pk).select_related("holder").order_by("role", "position")
-    for party in parties:
+    for party in _PARTIES(license_id=license.pk):
         holder = party.holder
         item = {"role": party.role}
         if names is Treatment.CLEAR:
