@@ -17,7 +17,7 @@ import copy
 import secrets
 from collections.abc import Callable
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 
@@ -32,46 +32,45 @@ class PreparedRead:
     or strings.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], name: str):
+    def __init__(self, build: Callable[..., QuerySet], name: str, using: str = DEFAULT_DB_ALIAS):
         self.build = build
         self.name = name  # key of the per-connection cache
+        self.using = using
 
     def __call__(self, **kwargs) -> list:
-        queryset = self.build(**kwargs)
-        connection = connections[queryset.db if queryset._db else router.db_for_read(queryset.model)]
+        connection = connections[self.using]
         cache = connection.__dict__.setdefault("_prepared_reads", {})
         if self.name not in cache:
-            cache[self.name] = self._compile(queryset.db, kwargs)
+            cache[self.name] = self._compile(self.using, kwargs)
         prepared = cache[self.name]
-        if prepared is _UNPREPARABLE:
-            return list(queryset)
-        template, sql, positions = prepared
-        if any(type(value) is not type(template.stand_ins[name]) for name, value in kwargs.items()):
-            return list(queryset)  # bound as they come: only the types the shape was compiled for
+        if prepared is _UNPREPARABLE or any(
+            type(value) is not type(prepared.stand_ins[name]) for name, value in kwargs.items()
+        ):
+            return list(self.build(**kwargs).using(self.using))  # bound as they come: only the compiled types
+        queryset = prepared.queryset.all()  # a clone of the compiled shape: no filter() to rebuild
         if queryset.query.select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        params = list(template.params)
-        for name, index in positions.items():
+        params = list(prepared.params)
+        for name, index in prepared.positions.items():
             params[index] = kwargs[name]
-        compiler = copy.copy(template.compiler)
-        compiler.as_sql = lambda *args, **kw: (sql, tuple(params))
+        compiler = copy.copy(prepared.compiler)
+        compiler.as_sql = lambda *args, **kw: (prepared.sql, tuple(params))
         queryset.query.get_compiler = lambda *args, **kw: compiler
         return list(queryset)
 
     def _compile(self, using: str, kwargs: dict):
         first, second = (self._stand_in_compilation(using, kwargs) for _ in range(2))
-        if first is None or second is None or first.sql != second.sql:
+        if first is None or second is None or first.sql != second.sql or len(first.params) != len(second.params):
             return _UNPREPARABLE
-        positions = {}
         for name in kwargs:
             hits = [i for i, value in enumerate(first.params) if value == first.stand_ins[name]]
             if len(hits) != 1 or second.params[hits[0]] != second.stand_ins[name]:
                 return _UNPREPARABLE
-            positions[name] = hits[0]
-        others = [i for i in range(len(first.params)) if i not in positions.values()]
-        if len(first.params) != len(second.params) or any(first.params[i] != second.params[i] for i in others):
+            first.positions[name] = hits[0]
+        others = [i for i in range(len(first.params)) if i not in first.positions.values()]
+        if any(first.params[i] != second.params[i] for i in others):
             return _UNPREPARABLE
-        return first, first.sql, positions
+        return first
 
     def _stand_in_compilation(self, using: str, kwargs: dict):
         stand_ins = {}
@@ -79,11 +78,13 @@ class PreparedRead:
             if isinstance(value, bool) or not isinstance(value, int | str):
                 return None
             stand_ins[name] = secrets.randbits(52) + 1 if isinstance(value, int) else "~" + secrets.token_hex(12)
-        compiler = self.build(**stand_ins).query.get_compiler(using=using)
+        queryset = self.build(**stand_ins).using(using)
+        compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()  # also sets up compiler.select, klass_info, … for the rows
-        return _Compilation(compiler, sql, tuple(params), stand_ins)
+        return _Compilation(queryset, compiler, sql, tuple(params), stand_ins)
 
 
 class _Compilation:
-    def __init__(self, compiler, sql, params, stand_ins):
-        self.compiler, self.sql, self.params, self.stand_ins = compiler, sql, params, stand_ins
+    def __init__(self, queryset, compiler, sql, params, stand_ins):
+        self.queryset, self.compiler, self.sql, self.params = queryset, compiler, sql, params
+        self.stand_ins, self.positions = stand_ins, {}
