@@ -26,6 +26,16 @@ _BY_IDENTIFIER = PreparedRead(
 )
 
 
+_WITH_PARTIES = PreparedRead(
+    lambda identifier: (
+        LicenseHolder.objects.filter(license__identifier=identifier)
+        .select_related("holder", "license__license_type", "license__issuer", "license__property_unit__district")
+        .order_by("role", "position")
+    ),
+    "access.license_with_parties",
+)
+
+
 _PARTIES = PreparedRead(
     lambda license_id: (
         LicenseHolder.objects.filter(license_id=license_id).select_related("holder").order_by("role", "position")
@@ -37,6 +47,17 @@ _PARTIES = PreparedRead(
 def license_by_identifier(identifier: str) -> License | None:
     # Parties are read only once access is granted and the plan shows them (`_holders`).
     [license] = _BY_IDENTIFIER(identifier=identifier) or [None]
+    return license
+
+
+def license_with_parties(identifier: str) -> License | None:
+    """The licence and its parties in one round trip (the detail read: every request counts).
+    Issued licences always have a holder; a licence without parties is read the plain way."""
+    parties = _WITH_PARTIES(identifier=identifier)
+    if not parties:
+        return license_by_identifier(identifier)
+    license = parties[0].license
+    license._parties = parties
     return license
 
 
@@ -78,7 +99,8 @@ def _holders(license: License, plan: FieldPlan) -> list[dict]:
 
     names, ids, shares = plan.treatment("holder_names"), plan.treatment("holder_id_numbers"), plan.treatment("shares")
     out = []
-    for party in _PARTIES(license_id=license.pk):
+    parties = getattr(license, "_parties", None)
+    for party in parties if parties is not None else _PARTIES(license_id=license.pk):
         holder = party.holder
         item = {"role": party.role}
         if names is Treatment.CLEAR:

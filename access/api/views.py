@@ -172,7 +172,7 @@ class LicenseView(OrganisationAPIView):
 )
 class LicenseDetailView(LicenseView):
     def get(self, request, identifier):
-        license = self.get_license(identifier)
+        license = selectors.license_with_parties(identifier)
         with transaction.atomic():
             access = permissions.access_for(self.organisation, self.purpose, license, consume=True)
             if access is not None:
