@@ -55,6 +55,7 @@ class PreparedRead:
             params[index] = kwargs[name]
         compiler = copy.copy(prepared.compiler)
         compiler.as_sql = lambda *args, **kw: (prepared.sql, tuple(params))
+        compiler.get_converters = lambda expressions: prepared.converters
         queryset.query.get_compiler = lambda *args, **kw: compiler
         return list(queryset)
 
@@ -81,7 +82,10 @@ class PreparedRead:
         queryset = self.build(**stand_ins).using(using)
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()  # also sets up compiler.select, klass_info, … for the rows
-        return _Compilation(queryset, compiler, sql, tuple(params), stand_ins)
+        compilation = _Compilation(queryset, compiler, sql, tuple(params), stand_ins)
+        # What results_iter would work out on every call: the columns' value converters.
+        compilation.converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        return compilation
 
 
 class _Compilation:
