@@ -1,14 +1,13 @@
 """Which consent pays for a read, and that concurrent reads never take more uses than granted."""
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from access import permissions
 from access.models import Authorisation
 from tests.access.conftest import MORTGAGE, consent, make_valid
+from tests.concurrency import run_at_once
 
 
 @pytest.mark.django_db
@@ -32,23 +31,16 @@ def test_it_never_lets_concurrent_reads_take_more_uses_than_granted(sysadmin, or
     licence = make_valid()
     sooner = consent(sysadmin, orgs.bank, licence, [purposes[MORTGAGE]], days=10, max_uses=3)
     later = consent(sysadmin, orgs.bank, licence, [purposes[MORTGAGE]], days=60, max_uses=2)
-    start, results = threading.Barrier(8), []
 
-    def read():
-        try:
-            start.wait()
-            for _ in range(2):
-                with transaction.atomic():
-                    access = permissions.access_for(orgs.bank, purposes[MORTGAGE], licence, consume=True)
-                results.append(access.authorisation_id if access else None)
-        finally:
-            connection.close()
+    def read_twice():
+        taken = []
+        for _ in range(2):
+            with transaction.atomic():
+                access = permissions.access_for(orgs.bank, purposes[MORTGAGE], licence, consume=True)
+            taken.append(access.authorisation_id if access else None)
+        return taken
 
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = [r for pair in run_at_once(read_twice, [()] * 8) for r in pair]
     assert len(results) == 16
     assert sorted(r for r in results if r) == sorted([sooner.pk] * 3 + [later.pk] * 2)
     assert [g.uses for g in Authorisation.objects.filter(pk__in=[sooner.pk, later.pk]).order_by("valid_until")] == [

@@ -1,12 +1,12 @@
-import threading
 import uuid
 
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from audit.models import AuditEvent
 from audit.services import record_event
 from audit.verification import verify_chain
+from tests.concurrency import run_at_once
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the append-only trigger and row locks exist on PostgreSQL only"
@@ -49,27 +49,13 @@ def test_it_refuses_every_change_to_an_application_role_including_truncate(db):
 @postgres_only
 def test_it_keeps_one_unbroken_chain_under_concurrent_writers(transactional_db):
     threads_n, per_thread = 8, 25
-    errors = []
-    start = threading.Barrier(threads_n)
 
     def writer(number):
-        try:
-            start.wait()
-            for i in range(per_thread):
-                with transaction.atomic():
-                    record_event(action="license.read", reason=f"writer {number} event {i}")
-        except Exception as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(per_thread):
+            with transaction.atomic():
+                record_event(action="license.read", reason=f"writer {number} event {i}")
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    run_at_once(writer, [(n,) for n in range(threads_n)])
     total = threads_n * per_thread
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, total + 1))
     result = verify_chain()

@@ -1,16 +1,15 @@
 import re
-import threading
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 
 from audit.models import AuditEvent
 from licensing import services
 from licensing.models import CancellationReason, CancellationRequest, CoOwnership, License, LicenseStatus, StatusEvent
 from registry.models import LicenseKind
 from registry.validators import parse_certificate_number, validate_identifier
+from tests.concurrency import run_at_once
 from tests.licensing.factories import force_valid, make_draft, make_issued, make_person
 
 S = LicenseStatus
@@ -291,26 +290,12 @@ def test_it_rolls_the_action_back_when_the_audit_event_cannot_be_written(clerk, 
 def test_it_allocates_unique_consecutive_serials_to_parallel_issuers(clerk):
     drafts = [make_draft(clerk) for _ in range(24)]
     # Same district for all: they compete for one counter.
-    errors = []
-    barrier = threading.Barrier(6)
 
     def issue(chunk):
-        try:
-            barrier.wait()
-            for draft in chunk:
-                services.license_issue(license=draft, actor=clerk)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for draft in chunk:
+            services.license_issue(license=draft, actor=clerk)
 
-    threads = [threading.Thread(target=issue, args=(drafts[i::6],)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    run_at_once(issue, [(drafts[i::6],) for i in range(6)])
     serials = sorted(License.objects.values_list("number_serial", flat=True))
     assert serials == list(range(1, 25))
     assert License.objects.values("certificate_number").distinct().count() == 24

@@ -5,7 +5,6 @@ import io
 import json
 import subprocess
 import tempfile
-import threading
 import time
 from datetime import timedelta
 
@@ -13,7 +12,6 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -21,6 +19,7 @@ from licensing import services, tasks
 from licensing.models import CancellationReason, CoOwnership, License, LicenseStatus, StatusEvent
 from licensing.signing import validate_pdf
 from registry.models import LicenseKind
+from tests.concurrency import run_at_once
 from tests.licensing.factories import make_draft, make_issued, make_person
 
 S = LicenseStatus
@@ -106,20 +105,7 @@ def test_it_signs_a_certification_with_its_obligors(dev_pki, clerk, no_enqueue):
 @pytest.mark.skipif(not settings.USING_POSTGRES, reason="two workers at once need PostgreSQL row locks (CI runs it)")
 def test_it_leaves_one_file_and_one_event_when_two_workers_sign_at_once(dev_pki, clerk, no_enqueue):
     license = make_issued(clerk)
-    results, barrier = [], threading.Barrier(2)
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(tasks.sign_license_task.apply(args=[license.pk]).get())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_at_once(lambda: tasks.sign_license_task.apply(args=[license.pk]).get(), [(), ()])
 
     assert sorted(results) == ["noop", "signed"]
     assert AuditEvent.objects.filter(action="license.sign").count() == 1
