@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import scratch_database  # noqa: E402
+from bench.scratch import deployment_settings, scratch_database  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "5000000"))
 BATCH = 1_000_000
@@ -164,7 +164,7 @@ def seed(stdout=print):
 
 def _timed(client, url, params=None) -> float:
     began = time.perf_counter()
-    response = client.get(url, params or {})
+    response = client.get(url, params or {}, secure=True)  # as behind the TLS proxy (DEBUG off)
     elapsed = (time.perf_counter() - began) * 1000
     if response.status_code != 200:
         raise RuntimeError(f"{url} {params} answered {response.status_code}")
@@ -312,6 +312,7 @@ def measure_audit_overhead(stdout=print, rounds: int = 200) -> str:
 def main() -> int:
     with scratch_database("audit") as name:
         print(f"scratch database {name}")
+        deployment_settings()
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 
