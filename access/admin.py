@@ -27,10 +27,40 @@ def _report(request, exc):
     return str(exc)
 
 
-class ApiKeyForm(forms.ModelForm):
+class ServiceCheckedForm(forms.ModelForm):
+    """An add form whose last check is the service's own (`check`, given the cleaned values):
+    whatever the service would refuse is shown on the field it names, with the clerk's input
+    kept, before anything is written. The service checks again when it writes (under its locks),
+    so a change made meanwhile by someone else still cannot slip through."""
+
+    def check(self, cleaned: dict) -> None:
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk or self.errors:
+            return cleaned  # nothing is editable after creation; field errors come first
+        try:
+            self.check(cleaned)
+        except ValidationError as exc:
+            problems = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, messages_ in problems.items():
+                self.add_error(field if field in self.fields else None, messages_)
+        return cleaned
+
+
+class ApiKeyForm(ServiceCheckedForm):
     class Meta:
         model = ApiKey
         fields = ["organisation", "user", "label", "expires_at"]
+
+    def check(self, cleaned):
+        services.check_api_key_issue(
+            organisation=cleaned["organisation"],
+            user=cleaned["user"],
+            label=cleaned["label"],
+            expires_at=cleaned.get("expires_at"),
+        )
 
 
 @admin.register(ApiKey)
@@ -131,7 +161,7 @@ class _GrantAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
 
 
-class AuthorisationForm(forms.ModelForm):
+class AuthorisationForm(ServiceCheckedForm):
     fields = forms.MultipleChoiceField(
         label="授权字段",
         choices=[(f.name, f.label) for f in FIELDS.values()],
@@ -142,6 +172,17 @@ class AuthorisationForm(forms.ModelForm):
     class Meta:
         model = Authorisation
         fields = ["license", "organisation", "holder", "purposes", "fields", "valid_until", "max_uses"]
+
+    def check(self, cleaned):
+        services.check_authorisation_grant(
+            license=cleaned["license"],
+            organisation=cleaned["organisation"],
+            holder=cleaned["holder"],
+            purposes=cleaned["purposes"],
+            valid_until=cleaned["valid_until"],
+            max_uses=cleaned["max_uses"],
+            fields=cleaned["fields"],
+        )
 
 
 @admin.register(Authorisation)
@@ -186,8 +227,24 @@ class AuthorisationAdmin(_GrantAdmin):
         self._revoke(request, queryset, False)
 
 
+class StatutoryGrantForm(ServiceCheckedForm):
+    class Meta:
+        model = StatutoryGrant
+        fields = ["license", "organisation", "legal_document_number", "purposes", "valid_until"]
+
+    def check(self, cleaned):
+        services.check_statutory_access_grant(
+            license=cleaned["license"],
+            organisation=cleaned["organisation"],
+            legal_document_number=cleaned["legal_document_number"],
+            purposes=cleaned["purposes"],
+            valid_until=cleaned["valid_until"],
+        )
+
+
 @admin.register(StatutoryGrant)
 class StatutoryGrantAdmin(_GrantAdmin):
+    form = StatutoryGrantForm
     list_display = ["id", "license", "organisation", "legal_document_number", "valid_until", "revoked_at"]
     list_filter = ["organisation"]
     raw_id_fields = ["license"]
@@ -244,6 +301,14 @@ class OrganisationUserForm(forms.ModelForm):
     class Meta:
         model = OrganisationUser
         fields = ["username", "first_name", "email", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Editing someone must show the role they have: a default would quietly demote an
+        # administrator whose e-mail address is being corrected.
+        membership = OrganisationMember.objects.filter(user_id=self.instance.pk).first() if self.instance.pk else None
+        if membership is not None:
+            self.fields["role"].initial = membership.role
 
 
 @admin.register(OrganisationUser)

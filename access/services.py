@@ -30,26 +30,66 @@ def _require(condition: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _purposes(purposes, organisation, basis: str) -> list[Purpose]:
+class _Problems:
+    """Every problem found with a request, by field, raised together: a clerk who made two
+    mistakes is told of both at once."""
+
+    def __init__(self):
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def raise_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def _check_purposes(problems: _Problems, purposes, organisation, basis: str) -> list[Purpose]:
     purposes = list(purposes or [])
     if not purposes:
-        raise ValidationError({"purposes": "至少选择一个用证事由"})
+        problems.add("purposes", "至少选择一个用证事由")
     declared = set(organisation.purposes.values_list("pk", flat=True))
     for p in purposes:
         if p.basis != basis:
-            raise ValidationError({"purposes": f"事由“{p.name}”的依据是{p.get_basis_display()}，不能用于此类授权"})
-        if p.pk not in declared:
-            raise ValidationError({"purposes": f"{organisation} 不得以“{p.name}”事由用证"})
+            problems.add("purposes", f"事由“{p.name}”的依据是{p.get_basis_display()}，不能用于此类授权")
+        elif p.pk not in declared:
+            problems.add("purposes", f"{organisation} 不得以“{p.name}”事由用证")
     return purposes
 
 
-def _check_common(*, license, organisation, valid_until, now):
+def _check_common(problems: _Problems, *, license, organisation, valid_until, now=None) -> None:
+    now = now or timezone.now()
     if organisation.status != RequestingOrganisation.Status.ACTIVE:
-        raise ValidationError({"organisation": f"{organisation} 已暂停，不能授予用证权限"})
+        problems.add("organisation", f"{organisation} 已暂停，不能授予用证权限")
     if not license.identifier:
-        raise ValidationError({"license": "证照尚未签发，不能授权"})
+        problems.add("license", "证照尚未签发，不能授权")
     if valid_until is None or valid_until <= now:
-        raise ValidationError({"valid_until": "有效期须晚于当前时间"})
+        problems.add("valid_until", "有效期须晚于当前时间")
+
+
+def check_authorisation_grant(
+    *, license, organisation, holder, purposes, valid_until, max_uses, fields=None, now=None
+) -> tuple[list[str], list[Purpose]]:
+    """Every reason this consent cannot be recorded, as one ValidationError keyed by field; else
+    the field names and purposes to record. The admin form asks before anything is written;
+    `authorisation_grant` asks again under the licence's lock."""
+    problems = _Problems()
+    _check_common(problems, license=license, organisation=organisation, valid_until=valid_until, now=now)
+    if license.identifier and license.status != LicenseStatus.VALID:
+        problems.add("license", f"证照状态为{license.get_status_display()}，不能授权")
+    if not LicenseHolder.objects.filter(license=license, holder=holder, role=LicenseHolder.Role.HOLDER).exists():
+        problems.add("holder", "授权人不是该证照的权利人")
+    if max_uses is None or int(max_uses) < 1:
+        problems.add("max_uses", "最多使用次数至少为 1")
+    field_names = []
+    try:
+        field_names = validate_field_names(FIELDS if fields is None else fields)
+    except ValueError as exc:
+        problems.add("fields", str(exc))
+    purposes = _check_purposes(problems, purposes, organisation, Purpose.Basis.CONSENT)
+    problems.raise_any()
+    return field_names, purposes
 
 
 @transaction.atomic
@@ -58,21 +98,16 @@ def authorisation_grant(
 ) -> Authorisation:
     """Record a holder's consent for `organisation` to use `license`."""
     _require(permissions.can_manage_grants(actor), "只有登记机构系统管理员可以登记权利人授权")
-    now = timezone.now()
     license = License.objects.select_for_update().get(pk=license.pk)
-    _check_common(license=license, organisation=organisation, valid_until=valid_until, now=now)
-    if license.status != LicenseStatus.VALID:
-        raise ValidationError({"license": f"证照状态为{license.get_status_display()}，不能授权"})
-    if not LicenseHolder.objects.filter(license=license, holder=holder, role=LicenseHolder.Role.HOLDER).exists():
-        raise ValidationError({"holder": "授权人不是该证照的权利人"})
-    if max_uses is None or int(max_uses) < 1:
-        raise ValidationError({"max_uses": "最多使用次数至少为 1"})
-    try:
-        field_names = validate_field_names(FIELDS if fields is None else fields)
-    except ValueError as exc:
-        raise ValidationError({"fields": str(exc)}) from exc
-    purposes = _purposes(purposes, organisation, Purpose.Basis.CONSENT)
-
+    field_names, purposes = check_authorisation_grant(
+        license=license,
+        organisation=organisation,
+        holder=holder,
+        purposes=purposes,
+        valid_until=valid_until,
+        max_uses=max_uses,
+        fields=fields,
+    )
     grant = Authorisation.objects.create(
         license=license,
         organisation=organisation,
@@ -127,21 +162,37 @@ def authorisation_revoke(*, authorisation, actor, by_holder: bool = False, reaso
     return grant
 
 
+def check_statutory_access_grant(
+    *, license, organisation, legal_document_number, purposes, valid_until, now=None
+) -> tuple[str, list[Purpose]]:
+    """Every reason this statutory grant cannot be recorded (one ValidationError keyed by
+    field); else the cleaned document number and the purposes."""
+    problems = _Problems()
+    _check_common(problems, license=license, organisation=organisation, valid_until=valid_until, now=now)
+    if organisation.org_type not in STATUTORY_ORG_TYPES:
+        problems.add("organisation", "法定依据授权只能授予法院或政府部门")
+    legal_document_number = (legal_document_number or "").strip()
+    if not legal_document_number:
+        problems.add("legal_document_number", "须填写法律文书编号")
+    purposes = _check_purposes(problems, purposes, organisation, Purpose.Basis.LEGAL)
+    problems.raise_any()
+    return legal_document_number, purposes
+
+
 @transaction.atomic
 def statutory_access_grant(
     *, license, organisation, legal_document_number, purposes, valid_until, actor
 ) -> StatutoryGrant:
     """Record access on a statutory basis for a court or government department."""
     _require(permissions.can_manage_grants(actor), "只有登记机构系统管理员可以登记法定依据授权")
-    now = timezone.now()
     license = License.objects.select_for_update().get(pk=license.pk)
-    _check_common(license=license, organisation=organisation, valid_until=valid_until, now=now)
-    if organisation.org_type not in STATUTORY_ORG_TYPES:
-        raise ValidationError({"organisation": "法定依据授权只能授予法院或政府部门"})
-    legal_document_number = (legal_document_number or "").strip()
-    if not legal_document_number:
-        raise ValidationError({"legal_document_number": "须填写法律文书编号"})
-    purposes = _purposes(purposes, organisation, Purpose.Basis.LEGAL)
+    legal_document_number, purposes = check_statutory_access_grant(
+        license=license,
+        organisation=organisation,
+        legal_document_number=legal_document_number,
+        purposes=purposes,
+        valid_until=valid_until,
+    )
     grant = StatutoryGrant.objects.create(
         license=license,
         organisation=organisation,
@@ -215,17 +266,26 @@ def api_key_verify(plaintext: str) -> ApiKey | None:
     return key if permissions.api_key_usable(key) else None
 
 
+def check_api_key_issue(*, organisation, user, label, expires_at=None) -> str:
+    """Every reason this key cannot be issued (one ValidationError keyed by field); else the
+    cleaned label."""
+    problems = _Problems()
+    label = (label or "").strip()
+    if not label:
+        problems.add("label", "须填写密钥名称")
+    if not OrganisationMember.objects.filter(user=user, organisation=organisation).exists():
+        problems.add("user", f"使用人须是 {organisation} 的机构人员")
+    if expires_at is not None and expires_at <= timezone.now():
+        problems.add("expires_at", "到期时间须晚于当前时间")
+    problems.raise_any()
+    return label
+
+
 @transaction.atomic
 def api_key_issue(*, organisation, user, label, expires_at=None, actor) -> tuple[ApiKey, str]:
     """Issue a key; returns it with its plaintext, which exists only in this return value."""
     _require(permissions.can_manage_organisation(actor, organisation), f"无权为 {organisation} 签发接口密钥")
-    label = (label or "").strip()
-    if not label:
-        raise ValidationError({"label": "须填写密钥名称"})
-    if not OrganisationMember.objects.filter(user=user, organisation=organisation).exists():
-        raise ValidationError({"user": f"使用人须是 {organisation} 的机构人员"})
-    if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "到期时间须晚于当前时间"})
+    label = check_api_key_issue(organisation=organisation, user=user, label=label, expires_at=expires_at)
     prefix = secrets.token_hex(4)
     while ApiKey.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
