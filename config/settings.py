@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "guardian",
     "auditlog",
@@ -229,6 +230,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Electronic licences for real property registration in Beijing: use by requesting organisations.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files, not drf-spectacular's default of swagger-ui-dist@latest
+    # from a CDN: an unpinned third-party script on the commission's origin, and a blank page on a
+    # network without that CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- guardian / auditlog -----------------------------------------------------------------
