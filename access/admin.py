@@ -17,6 +17,7 @@ from access import permissions, services
 from access.models import AnnotatedCopy, ApiKey, Authorisation, OrganisationUser, StatutoryGrant
 from access.policy import FIELDS
 from registry import roles
+from registry.admin_errors import ServiceRefusalsOnTheForm
 from registry.models import OrganisationMember
 
 
@@ -27,44 +28,14 @@ def _report(request, exc):
     return str(exc)
 
 
-class ServiceCheckedForm(forms.ModelForm):
-    """An add form whose last check is the service's own (`check`, given the cleaned values):
-    whatever the service would refuse is shown on the field it names, with the clerk's input
-    kept, before anything is written. The service checks again when it writes (under its locks),
-    so a change made meanwhile by someone else still cannot slip through."""
-
-    def check(self, cleaned: dict) -> None:
-        raise NotImplementedError
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk or self.errors:
-            return cleaned  # nothing is editable after creation; field errors come first
-        try:
-            self.check(cleaned)
-        except ValidationError as exc:
-            problems = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-            for field, messages_ in problems.items():
-                self.add_error(field if field in self.fields else None, messages_)
-        return cleaned
-
-
-class ApiKeyForm(ServiceCheckedForm):
+class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ["organisation", "user", "label", "expires_at"]
 
-    def check(self, cleaned):
-        services.check_api_key_issue(
-            organisation=cleaned["organisation"],
-            user=cleaned["user"],
-            label=cleaned["label"],
-            expires_at=cleaned.get("expires_at"),
-        )
-
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ServiceRefusalsOnTheForm, admin.ModelAdmin):
     form = ApiKeyForm
     list_display = ["label", "prefix", "organisation", "user", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["organisation"]
@@ -110,16 +81,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             return  # nothing of a key is editable after issue
         data = form.cleaned_data
-        try:
-            key, plaintext = services.api_key_issue(
-                organisation=data["organisation"],
-                user=data["user"],
-                label=data["label"],
-                expires_at=data.get("expires_at"),
-                actor=request.user,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            raise PermissionDenied(_report(request, exc)) from exc
+        key, plaintext = services.api_key_issue(
+            organisation=data["organisation"],
+            user=data["user"],
+            label=data["label"],
+            expires_at=data.get("expires_at"),
+            actor=request.user,
+        )
         obj.pk = key.pk
         messages.warning(request, f"接口密钥（仅显示这一次，请立即妥善保存）：{plaintext}")
 
@@ -135,7 +103,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         self.message_user(request, f"已吊销 {done} 个密钥")
 
 
-class _GrantAdmin(admin.ModelAdmin):
+class _GrantAdmin(ServiceRefusalsOnTheForm, admin.ModelAdmin):
     """Grants are recorded and revoked by the commission only, through the services."""
 
     def has_module_permission(self, request):
@@ -161,7 +129,12 @@ class _GrantAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
 
 
-class AuthorisationForm(ServiceCheckedForm):
+class AuthorisationForm(forms.ModelForm):
+    # The database's check says the same; said here, the clerk reads it on the field instead of
+    # Django's "constraint … is violated".
+    max_uses = forms.IntegerField(
+        label="最多使用次数", min_value=1, error_messages={"min_value": "最多使用次数至少为 1"}
+    )
     fields = forms.MultipleChoiceField(
         label="授权字段",
         choices=[(f.name, f.label) for f in FIELDS.values()],
@@ -172,17 +145,6 @@ class AuthorisationForm(ServiceCheckedForm):
     class Meta:
         model = Authorisation
         fields = ["license", "organisation", "holder", "purposes", "fields", "valid_until", "max_uses"]
-
-    def check(self, cleaned):
-        services.check_authorisation_grant(
-            license=cleaned["license"],
-            organisation=cleaned["organisation"],
-            holder=cleaned["holder"],
-            purposes=cleaned["purposes"],
-            valid_until=cleaned["valid_until"],
-            max_uses=cleaned["max_uses"],
-            fields=cleaned["fields"],
-        )
 
 
 @admin.register(Authorisation)
@@ -197,19 +159,16 @@ class AuthorisationAdmin(_GrantAdmin):
         if change:
             return
         d = form.cleaned_data
-        try:
-            grant = services.authorisation_grant(
-                license=d["license"],
-                organisation=d["organisation"],
-                holder=d["holder"],
-                purposes=d["purposes"],
-                fields=d["fields"],
-                valid_until=d["valid_until"],
-                max_uses=d["max_uses"],
-                actor=request.user,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            raise PermissionDenied(_report(request, exc)) from exc
+        grant = services.authorisation_grant(
+            license=d["license"],
+            organisation=d["organisation"],
+            holder=d["holder"],
+            purposes=d["purposes"],
+            fields=d["fields"],
+            valid_until=d["valid_until"],
+            max_uses=d["max_uses"],
+            actor=request.user,
+        )
         obj.pk = grant.pk
         obj.refresh_from_db()
 
@@ -227,24 +186,8 @@ class AuthorisationAdmin(_GrantAdmin):
         self._revoke(request, queryset, False)
 
 
-class StatutoryGrantForm(ServiceCheckedForm):
-    class Meta:
-        model = StatutoryGrant
-        fields = ["license", "organisation", "legal_document_number", "purposes", "valid_until"]
-
-    def check(self, cleaned):
-        services.check_statutory_access_grant(
-            license=cleaned["license"],
-            organisation=cleaned["organisation"],
-            legal_document_number=cleaned["legal_document_number"],
-            purposes=cleaned["purposes"],
-            valid_until=cleaned["valid_until"],
-        )
-
-
 @admin.register(StatutoryGrant)
 class StatutoryGrantAdmin(_GrantAdmin):
-    form = StatutoryGrantForm
     list_display = ["id", "license", "organisation", "legal_document_number", "valid_until", "revoked_at"]
     list_filter = ["organisation"]
     raw_id_fields = ["license"]
@@ -258,17 +201,14 @@ class StatutoryGrantAdmin(_GrantAdmin):
         if change:
             return
         d = form.cleaned_data
-        try:
-            grant = services.statutory_access_grant(
-                license=d["license"],
-                organisation=d["organisation"],
-                legal_document_number=d["legal_document_number"],
-                purposes=d["purposes"],
-                valid_until=d["valid_until"],
-                actor=request.user,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            raise PermissionDenied(_report(request, exc)) from exc
+        grant = services.statutory_access_grant(
+            license=d["license"],
+            organisation=d["organisation"],
+            legal_document_number=d["legal_document_number"],
+            purposes=d["purposes"],
+            valid_until=d["valid_until"],
+            actor=request.user,
+        )
         obj.pk = grant.pk
         obj.refresh_from_db()
 
@@ -312,7 +252,7 @@ class OrganisationUserForm(forms.ModelForm):
 
 
 @admin.register(OrganisationUser)
-class OrganisationUserAdmin(admin.ModelAdmin):
+class OrganisationUserAdmin(ServiceRefusalsOnTheForm, admin.ModelAdmin):
     """An organisation administrator's view of its own people (accounts of other organisations
     and of the commission never appear)."""
 
@@ -347,7 +287,7 @@ class OrganisationUserAdmin(admin.ModelAdmin):
         if not permissions.can_manage_organisation(request.user, organisation):
             raise PermissionDenied
         if change and obj.pk == request.user.pk and not obj.is_active:
-            raise PermissionDenied("不能停用自己的账户")
+            raise ValidationError({"is_active": "不能停用自己的账户"})
         obj.is_staff = form.cleaned_data["role"] == OrganisationMember.Role.ADMIN
         obj.is_superuser = False
         if form.cleaned_data.get("password"):

@@ -68,12 +68,11 @@ def _check_common(problems: _Problems, *, license, organisation, valid_until, no
         problems.add("valid_until", "有效期须晚于当前时间")
 
 
-def check_authorisation_grant(
+def _check_authorisation_grant(
     *, license, organisation, holder, purposes, valid_until, max_uses, fields=None, now=None
 ) -> tuple[list[str], list[Purpose]]:
     """Every reason this consent cannot be recorded, as one ValidationError keyed by field; else
-    the field names and purposes to record. The admin form asks before anything is written;
-    `authorisation_grant` asks again under the licence's lock."""
+    the field names and purposes to record."""
     problems = _Problems()
     _check_common(problems, license=license, organisation=organisation, valid_until=valid_until, now=now)
     if license.identifier and license.status != LicenseStatus.VALID:
@@ -99,7 +98,7 @@ def authorisation_grant(
     """Record a holder's consent for `organisation` to use `license`."""
     _require(permissions.can_manage_grants(actor), "只有登记机构系统管理员可以登记权利人授权")
     license = License.objects.select_for_update().get(pk=license.pk)
-    field_names, purposes = check_authorisation_grant(
+    field_names, purposes = _check_authorisation_grant(
         license=license,
         organisation=organisation,
         holder=holder,
@@ -162,7 +161,7 @@ def authorisation_revoke(*, authorisation, actor, by_holder: bool = False, reaso
     return grant
 
 
-def check_statutory_access_grant(
+def _check_statutory_access_grant(
     *, license, organisation, legal_document_number, purposes, valid_until, now=None
 ) -> tuple[str, list[Purpose]]:
     """Every reason this statutory grant cannot be recorded (one ValidationError keyed by
@@ -186,7 +185,7 @@ def statutory_access_grant(
     """Record access on a statutory basis for a court or government department."""
     _require(permissions.can_manage_grants(actor), "只有登记机构系统管理员可以登记法定依据授权")
     license = License.objects.select_for_update().get(pk=license.pk)
-    legal_document_number, purposes = check_statutory_access_grant(
+    legal_document_number, purposes = _check_statutory_access_grant(
         license=license,
         organisation=organisation,
         legal_document_number=legal_document_number,
@@ -266,7 +265,7 @@ def api_key_verify(plaintext: str) -> ApiKey | None:
     return key if permissions.api_key_usable(key) else None
 
 
-def check_api_key_issue(*, organisation, user, label, expires_at=None) -> str:
+def _check_api_key_issue(*, organisation, user, label, expires_at=None) -> str:
     """Every reason this key cannot be issued (one ValidationError keyed by field); else the
     cleaned label."""
     problems = _Problems()
@@ -285,7 +284,7 @@ def check_api_key_issue(*, organisation, user, label, expires_at=None) -> str:
 def api_key_issue(*, organisation, user, label, expires_at=None, actor) -> tuple[ApiKey, str]:
     """Issue a key; returns it with its plaintext, which exists only in this return value."""
     _require(permissions.can_manage_organisation(actor, organisation), f"无权为 {organisation} 签发接口密钥")
-    label = check_api_key_issue(organisation=organisation, user=user, label=label, expires_at=expires_at)
+    label = _check_api_key_issue(organisation=organisation, user=user, label=label, expires_at=expires_at)
     prefix = secrets.token_hex(4)
     while ApiKey.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)

@@ -2,7 +2,7 @@
 
 Drafts are created and edited through the services (with their parties inline); every
 lifecycle move is a button on the licence's page that opens a small form and calls one service.
-Errors the user can cause come back as admin messages, never as a server error.
+Errors the user can cause come back on the form, with the input kept, never as a server error.
 """
 
 from django import forms
@@ -25,6 +25,7 @@ from licensing.models import (
     LicenseStatus,
     StatusEvent,
 )
+from registry.admin_errors import ServiceRefusalsOnTheForm
 
 S = LicenseStatus
 
@@ -158,7 +159,7 @@ LICENSE_ACTIONS = {
 
 
 @admin.register(License)
-class LicenseAdmin(admin.ModelAdmin):
+class LicenseAdmin(ServiceRefusalsOnTheForm, admin.ModelAdmin):
     list_display = ["__str__", "kind", "property_unit", "status", "issued_at", "identifier"]
     list_filter = ["status", "kind", "license_type", "issuer", "property_unit__district"]
     search_fields = ["=certificate_number", "=identifier", "=property_unit__unit_number"]
@@ -287,14 +288,6 @@ class LicenseAdmin(admin.ModelAdmin):
     def construct_change_message(self, request, form, formsets, add=False):
         # The inline parties were saved by the service, not by the formsets.
         return super().construct_change_message(request, form, [], add)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            # The service refused (e.g. shares that do not add up): say why, keep the user here.
-            self.message_user(request, _error_text(exc), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["lifecycle_buttons"] = self._buttons(request, obj)

@@ -65,18 +65,21 @@ def test_the_commission_records_a_consent_through_the_admin(sysadmin, orgs, purp
 def test_the_consent_form_names_every_problem_and_writes_nothing(sysadmin, orgs, purposes, clerk):
     license = make_valid()
     stranger = make_person("李娜")  # not a party of this licence
-    form = _consent_form(
-        license, orgs.bank, stranger, [purposes[MORTGAGE], purposes[LITIGATION]], max_uses=0, **_when(-1)
-    )
-    response = _login(sysadmin).post("/admin/access/authorisation/add/", form)
+    client = _login(sysadmin)
+    form = _consent_form(license, orgs.bank, stranger, [purposes[MORTGAGE], purposes[LITIGATION]], **_when(-1))
+
+    response = client.post("/admin/access/authorisation/add/", {**form, "max_uses": 0})
     assert response.status_code == 200  # the form again, not an error page
+    assert response.context["adminform"].form.errors == {"max_uses": ["最多使用次数至少为 1"]}
+
+    response = client.post("/admin/access/authorisation/add/", form)  # what the service refuses
+    assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert errors["valid_until"] == ["有效期须晚于当前时间"]
     assert errors["holder"] == ["授权人不是该证照的权利人"]
-    assert errors["max_uses"] == ["最多使用次数至少为 1"]
     assert any("不能用于此类授权" in message for message in errors["purposes"])  # a legal purpose, for consent
     page = response.content.decode()
-    assert "有效期须晚于当前时间" in page and 'value="0"' in page  # the clerk's input is still there
+    assert f'value="{stranger.pk}"' in page and 'value="5"' in page  # the clerk's input is still there
     assert not Authorisation.objects.filter(license=license).exists()
     assert not AuditEvent.objects.filter(action="access.grant").exists()
 
@@ -153,3 +156,16 @@ def test_editing_an_organisation_admin_keeps_their_role(bank_admin, orgs, role_g
     assert colleague.email == "admin2@bank.example" and colleague.is_staff
     assert OrganisationMember.objects.get(user=colleague).role == OrganisationMember.Role.ADMIN
     assert colleague.groups.filter(name=roles.GROUP_NAMES[roles.ORG_ADMIN]).exists()
+
+
+def test_an_organisation_admin_is_told_they_cannot_deactivate_themselves(bank_admin, orgs):
+    client = _login(bank_admin)
+    url = f"/admin/access/organisationuser/{bank_admin.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in ("username", "first_name", "role")}
+    data.update(email="", password="")  # is_active left unticked
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"is_active": ["不能停用自己的账户"]}
+    bank_admin.refresh_from_db()
+    assert bank_admin.is_active
