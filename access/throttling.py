@@ -88,6 +88,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip()[0]]
 
 
+def check_rate_setting(app_configs=None, **kwargs):
+    """System check: a malformed ACCESS_API_RATE stops the start, instead of failing every request."""
+    from django.core import checks
+
+    try:
+        parse_rate(getattr(settings, "ACCESS_API_RATE", "600/min"))
+    except ValueError as exc:
+        return [checks.Error(str(exc), id="access.E001")]
+    return []
+
+
 class ApiKeyRateThrottle(BaseThrottle):
     def allow_request(self, request, view):
         limit, window_s = parse_rate(getattr(settings, "ACCESS_API_RATE", "600/min"))

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from django.conf import settings
 
-from access.throttling import LocalWindows, RedisWindows, parse_rate
+from access.throttling import LocalWindows, RedisWindows, check_rate_setting, parse_rate
 
 
 def _backends():
@@ -73,3 +73,11 @@ def test_it_reads_drf_rates_and_names_a_bad_one():
     for bad in ("", "600", "0/min", "x/min", "600/week"):
         with pytest.raises(ValueError, match="ACCESS_API_RATE"):
             parse_rate(bad)
+
+
+def test_a_malformed_rate_stops_the_start(settings):
+    settings.ACCESS_API_RATE = "600 per minute"
+    [error] = check_rate_setting()
+    assert error.id == "access.E001" and "600 per minute" in error.msg
+    settings.ACCESS_API_RATE = "600/min"
+    assert check_rate_setting() == []
