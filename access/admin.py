@@ -123,6 +123,16 @@ class _GrantAdmin(ServiceRefusalsOnTheForm, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.opts.fields if f.name != "id"] + ["purposes"] if obj else []
 
+    record = None  # the service that records this kind of grant (the actor is the user)
+    record_fields: list[str] = []  # the form's values it takes, by the same names
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # grants are revoked, never edited
+        grant = self.record(actor=request.user, **{name: form.cleaned_data[name] for name in self.record_fields})
+        obj.pk = grant.pk
+        obj.refresh_from_db()
+
     def save_related(self, request, form, formsets, change):
         if change:
             return
@@ -155,22 +165,8 @@ class AuthorisationAdmin(_GrantAdmin):
     raw_id_fields = ["license", "holder"]
     actions = ["revoke_by_holder", "revoke_by_commission"]
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return
-        d = form.cleaned_data
-        grant = services.authorisation_grant(
-            license=d["license"],
-            organisation=d["organisation"],
-            holder=d["holder"],
-            purposes=d["purposes"],
-            fields=d["fields"],
-            valid_until=d["valid_until"],
-            max_uses=d["max_uses"],
-            actor=request.user,
-        )
-        obj.pk = grant.pk
-        obj.refresh_from_db()
+    record = staticmethod(services.authorisation_grant)
+    record_fields = ["license", "organisation", "holder", "purposes", "fields", "valid_until", "max_uses"]
 
     def _revoke(self, request, queryset, by_holder):
         for grant in queryset.filter(revoked_at__isnull=True):
@@ -197,20 +193,8 @@ class StatutoryGrantAdmin(_GrantAdmin):
     def get_fields(self, request, obj=None):
         return None if obj else self.fields
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return
-        d = form.cleaned_data
-        grant = services.statutory_access_grant(
-            license=d["license"],
-            organisation=d["organisation"],
-            legal_document_number=d["legal_document_number"],
-            purposes=d["purposes"],
-            valid_until=d["valid_until"],
-            actor=request.user,
-        )
-        obj.pk = grant.pk
-        obj.refresh_from_db()
+    record = staticmethod(services.statutory_access_grant)
+    record_fields = ["license", "organisation", "legal_document_number", "purposes", "valid_until"]
 
     @admin.action(description="撤销所选授权")
     def revoke(self, request, queryset):
