@@ -7,7 +7,7 @@ Idempotent: a checkpoint is signed only when the chain moved; each run adds one 
 from audit.checkpoints import create_checkpoint
 from audit.context import acting_as_system
 from audit.services import store_verification
-from audit.signing import SigningKeyUnavailable
+from audit.signing import CommissionKeyUnavailable
 from audit.verification import verify_chain
 
 
@@ -15,7 +15,7 @@ def seed(*, credentials=None, previous=None, stdout=None):
     with acting_as_system("seed_demo"):
         try:
             checkpoint = create_checkpoint()
-        except SigningKeyUnavailable as exc:
+        except CommissionKeyUnavailable as exc:
             checkpoint = None
             if stdout is not None:
                 stdout.write(f"audit: no checkpoint signed ({exc})")

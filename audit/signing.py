@@ -1,77 +1,36 @@
 """Signing and checking checkpoints with the commission key (a PKCS#12 file).
 
-The PKCS#12 file is made by `manage.py init_dev_pki` in development (licensing.pki); its path and
-password come from settings SIGNING_PKCS12_PATH / SIGNING_PKCS12_PASSWORD.
+The key and certificate come from `registry.commission_key`, which also serves the licence
+signatures.
 """
 
 import base64
 import datetime as dt
-import functools
-import hashlib
 import json
-from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from django.conf import settings
 
+from registry.commission_key import (
+    CommissionKey,
+    CommissionKeyUnavailable,
+    certificate_fingerprint,
+    load_commission_key,
+)
 
-class SigningKeyUnavailable(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class CommissionKey:
-    private_key: object
-    certificate: x509.Certificate
-
-    @property
-    def certificate_pem(self) -> str:
-        return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-    @property
-    def fingerprint(self) -> str:
-        return certificate_fingerprint(self.certificate)
-
-
-def certificate_fingerprint(certificate: x509.Certificate) -> str:
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
-def _pkcs12_location() -> tuple[Path, bytes | None]:
-    path = getattr(settings, "SIGNING_PKCS12_PATH", None) or Path(settings.VAR_DIR) / "pki" / "signing.p12"
-    password = getattr(settings, "SIGNING_PKCS12_PASSWORD", None)
-    if isinstance(password, str):
-        password = password.encode("utf-8")
-    return Path(path), password or None
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int, password: bytes | None) -> CommissionKey:
-    try:
-        key, cert, _ = pkcs12.load_key_and_certificates(Path(path).read_bytes(), password)
-    except ValueError as exc:
-        raise SigningKeyUnavailable(f"cannot open the commission PKCS#12 file {path}: {exc}") from exc
-    if key is None or cert is None:
-        raise SigningKeyUnavailable(f"the PKCS#12 file {path} holds no private key and certificate")
-    return CommissionKey(private_key=key, certificate=cert)
-
-
-def load_commission_key() -> CommissionKey:
-    """The commission's key and certificate; re-read only when the file changes."""
-    path, password = _pkcs12_location()
-    try:
-        mtime_ns = path.stat().st_mtime_ns
-    except FileNotFoundError as exc:
-        raise SigningKeyUnavailable(
-            f"commission signing key not found at {path} (settings.SIGNING_PKCS12_PATH); "
-            "run `manage.py init_dev_pki` in development"
-        ) from exc
-    return _load(str(path), mtime_ns, password)
+# The key is loaded in one place for the whole project (registry.commission_key); the audit code
+# reaches it through this module.
+__all__ = [
+    "CommissionKey",
+    "CommissionKeyUnavailable",
+    "certificate_fingerprint",
+    "checkpoint_payload",
+    "load_commission_key",
+    "sign",
+    "signature_valid",
+]
 
 
 def checkpoint_payload(*, seq: int, hash: str, created_at: dt.datetime) -> bytes:
@@ -91,7 +50,7 @@ def sign(data: bytes, key: CommissionKey) -> str:
     elif isinstance(private_key, ec.EllipticCurvePrivateKey):
         signature = private_key.sign(data, ec.ECDSA(hashes.SHA256()))
     else:
-        raise SigningKeyUnavailable(f"unsupported commission key type {type(private_key).__name__}")
+        raise CommissionKeyUnavailable(f"unsupported commission key type {type(private_key).__name__}")
     return base64.b64encode(signature).decode("ascii")
 
 

@@ -100,7 +100,7 @@ _STREAM_FIELDS = (*chain.HASHED_FIELDS, "prev_hash", "hash")
 def _check_signatures(checkpoints: list[Checkpoint], result: VerificationResult) -> None:
     try:
         trusted = signing.load_commission_key().fingerprint
-    except signing.SigningKeyUnavailable as exc:
+    except signing.CommissionKeyUnavailable as exc:
         trusted = None
         result.notes.append(f"signer not compared with the commission certificate: {exc}")
     for cp in sorted(checkpoints, key=lambda c: c.seq):

@@ -1,7 +1,8 @@
 """PAdES signatures on licence PDFs: the commission's key, an RFC 3161 timestamp, validation.
 
 - `sign_pdf(pdf)` applies one PAdES baseline B-T signature (CMS signature + signature timestamp)
-  with the commission's key from the PKCS#12 file named by SIGNING_PKCS12_PATH. The timestamp
+  with the commission's key (`registry.commission_key`: the PKCS#12 file named by
+  SIGNING_PKCS12_PATH, loaded in one place for licences and audit checkpoints). The timestamp
   comes from the TSA at TSA_URL, or, when that is empty, from the local development TSA key
   (TSA_CERT_PATH / TSA_KEY_PATH, made by `manage.py init_dev_pki`).
 - `validate_pdf(data)` checks a file against the trust roots in SIGNING_TRUST_ROOTS only, and
@@ -42,8 +43,10 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from licensing import cms_templates
+from registry.commission_key import CommissionKeyUnavailable, load_commission_key
 
 logger = logging.getLogger(__name__)
 
@@ -288,33 +291,27 @@ def reset_commission_signer() -> None:
 
 
 def _load_signer_from_settings() -> CommissionSigner:
-    path = Path(settings.SIGNING_PKCS12_PATH)
-    if not path.is_file():
-        raise SigningConfigurationError(
-            f"signing key file {path} (SIGNING_PKCS12_PATH) does not exist; in development run `manage.py init_dev_pki`"
-        )
-    password = settings.SIGNING_PKCS12_PASSWORD
-    if not password:
-        raise SigningConfigurationError("SIGNING_PKCS12_PASSWORD is not set")
-    # load_pkcs12 logs the cause and returns None instead of raising.
-    loaded = signers.SimpleSigner.load_pkcs12(str(path), passphrase=password.encode())
-    if loaded is None:
-        raise SigningConfigurationError(
-            f"could not load the signing key from {path}: wrong SIGNING_PKCS12_PASSWORD, "
-            "or not a PKCS#12 file with a key and certificate"
-        )
-    private_key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
-    if not isinstance(private_key, RSAPrivateKey):
-        raise SigningConfigurationError(f"the key in {path} is not an RSA key; only RSA is supported")
+    try:
+        key = load_commission_key()
+    except CommissionKeyUnavailable as exc:
+        raise SigningConfigurationError(str(exc)) from exc
+    if not isinstance(key.private_key, RSAPrivateKey):
+        raise SigningConfigurationError(f"the key in {key.source} is not an RSA key; only RSA is supported")
+    der = serialization.Encoding.DER
+    signing_cert = x509.Certificate.load(key.certificate.public_bytes(der))
+    cert_registry = SimpleCertificateStore()
+    cert_registry.register_multiple([x509.Certificate.load(c.public_bytes(der)) for c in key.chain])
     signer = CommissionSigner(
-        private_key=private_key,
+        private_key=key.private_key,
         timestamper=_load_timestamper(),
-        source=str(path),
-        signing_cert=loaded.signing_cert,
-        signing_key=loaded.signing_key,
-        cert_registry=loaded.cert_registry,
+        source=key.source,
+        signing_cert=signing_cert,
+        signing_key=keys.PrivateKeyInfo.load(
+            key.private_key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        ),
+        cert_registry=cert_registry,
     )
-    logger.info("Loaded commission signing certificate %s from %s", signer.fingerprint, path)
+    logger.info("Loaded commission signing certificate %s from %s", signer.fingerprint, key.source)
     return signer
 
 

@@ -106,9 +106,9 @@ def test_it_signs_a_checkpoint_only_when_the_chain_moved(db, commission_key):
 def test_it_explains_a_missing_signing_key(db, settings, tmp_path):
     _seed(1)
     settings.SIGNING_PKCS12_PATH = str(tmp_path / "absent.p12")
-    from audit.signing import SigningKeyUnavailable
+    from audit.signing import CommissionKeyUnavailable
 
-    with pytest.raises(SigningKeyUnavailable, match="init_dev_pki"):
+    with pytest.raises(CommissionKeyUnavailable, match="init_dev_pki"):
         create_checkpoint()
 
 

@@ -179,6 +179,13 @@ def test_it_names_a_wrong_key_password(dev_pki, settings):
         signing.sign_pdf(_plain_pdf())
 
 
+def test_licences_and_audit_checkpoints_use_the_one_commission_key(dev_pki):
+    from audit import signing as audit_signing
+
+    signed = signing.sign_pdf(_plain_pdf())
+    assert signed.signer_fingerprint == audit_signing.load_commission_key().fingerprint
+
+
 def test_it_does_not_trust_a_signature_from_another_pki(dev_pki, settings, tmp_path):
     other = pki.DevPki(tmp_path / "other-pki")
     pki.ensure_dev_pki(other, password="other-secret")
