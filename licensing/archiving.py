@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from licensing.models import License
-from licensing.signing import validate_pdf
+from licensing.validation import validate_pdf
 
 # Fixed entry times keep the package's bytes a function of its content.
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)

@@ -1,12 +1,11 @@
-"""PAdES signatures on licence PDFs: the commission's key, an RFC 3161 timestamp, validation.
+"""PAdES signatures on licence PDFs: the commission's key and an RFC 3161 timestamp.
 
 - `sign_pdf(pdf)` applies one PAdES baseline B-T signature (CMS signature + signature timestamp)
   with the commission's key (`registry.commission_key`: the PKCS#12 file named by
   SIGNING_PKCS12_PATH, loaded in one place for licences and audit checkpoints). The timestamp
   comes from the TSA at TSA_URL, or, when that is empty, from the local development TSA key
   (TSA_CERT_PATH / TSA_KEY_PATH, made by `manage.py init_dev_pki`).
-- `validate_pdf(data)` checks a file against the trust roots in SIGNING_TRUST_ROOTS only, and
-  never raises on hostile input: whatever is wrong comes back in `problems`.
+- Checking a signature is `licensing.validation.validate_pdf`.
 
 The loaded key is held for the life of the process (`load_commission_signer`); the cache
 notices a replaced key file (its mtime) and `reset_commission_signer()` drops it. Signing a
@@ -35,14 +34,10 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import as_signing_certificate, get_pyca_cryptography_hash, simple_cms_attribute
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-from pyhanko.sign.validation import async_validate_pdf_signature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from licensing import cms_templates
@@ -58,9 +53,6 @@ SIGNATURE_FIELD = "CommissionSignature"
 # near what is needed: about 5.4 KiB of CMS, 16 KiB reserved, with the dev PKI.
 FIRST_BYTES_RESERVED = 32 * 1024
 MIN_BYTES_RESERVED = 12 * 1024
-# A licence is ~60 KB; refuse much larger input before parsing anything (parsing is CPU-bound
-# and an uploaded file is hostile until proven otherwise).
-MAX_VALIDATE_BYTES = 2 * 1024 * 1024
 TSA_TIMEOUT_SECONDS = 10
 
 
@@ -77,20 +69,6 @@ class SignedPdf:
     data: bytes = field(repr=False)  # never into logs, and repr of 50 KB is not free either
     signer_fingerprint: str  # SHA-256 hex of the signer certificate's DER
     signed_at: dt.datetime  # time of the RFC 3161 timestamp on the signature
-
-
-@dataclass(frozen=True)
-class PdfValidation:
-    intact: bool  # digest and signature value check out, and the signature covers the whole file
-    trusted: bool  # the signer certificate chains to SIGNING_TRUST_ROOTS with non-repudiation
-    signer_fingerprint: str | None
-    signed_at: dt.datetime | None
-    timestamp_ok: bool  # a signature timestamp is present, intact and from a trusted TSA
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.trusted and self.timestamp_ok and not self.problems
 
 
 class CommissionSigner(signers.SimpleSigner):
@@ -368,90 +346,3 @@ async def async_sign_pdf(pdf: bytes) -> SignedPdf:
     if timestamper.gen_time is None:
         raise SigningError("signing failed: no timestamp was obtained")
     return SignedPdf(data=out.getvalue(), signer_fingerprint=signer.fingerprint, signed_at=timestamper.gen_time)
-
-
-# --- validation ---------------------------------------------------------------------------
-
-
-def trust_roots() -> list[x509.Certificate]:
-    paths = [str(p) for p in settings.SIGNING_TRUST_ROOTS if str(p)]
-    if not paths:
-        raise SigningConfigurationError("SIGNING_TRUST_ROOTS is empty: nothing to validate against")
-    try:
-        return list(load_certs_from_pemder(paths))
-    except (OSError, ValueError) as exc:
-        raise SigningConfigurationError(f"cannot read SIGNING_TRUST_ROOTS {paths}: {exc}") from exc
-
-
-def validate_pdf(data: bytes) -> PdfValidation:
-    """Validate the commission signature on `data`; problems are reported, never raised."""
-    return asyncio.run(async_validate_pdf(data))
-
-
-async def async_validate_pdf(data: bytes) -> PdfValidation:
-    """`validate_pdf` for callers already inside an event loop."""
-
-    def failed(problem: str) -> PdfValidation:
-        return PdfValidation(False, False, None, None, False, [problem])
-
-    if not isinstance(data, bytes | bytearray):
-        return failed(f"expected PDF bytes, got {type(data).__name__}")
-    data = bytes(data)
-    if len(data) > MAX_VALIDATE_BYTES:
-        return failed(f"file too large ({len(data)} bytes; a licence is at most {MAX_VALIDATE_BYTES})")
-    if b"%PDF-" not in data[:1024]:
-        return failed("not a PDF file (no %PDF- header)")
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        signatures = reader.embedded_signatures
-    except Exception as exc:  # noqa: BLE001 - hostile input may break the parser in any way
-        return failed(f"unreadable PDF: {type(exc).__name__}: {exc}")
-    if not signatures:
-        return failed("the file carries no signature")
-
-    problems: list[str] = []
-    if len(signatures) > 1:
-        problems.append(f"the file carries {len(signatures)} signatures; a licence has exactly one")
-    # The roots are configuration: if they cannot be read, say so rather than report "untrusted".
-    roots = trust_roots()
-    # A fresh context per call: ValidationContext caches paths and revocation state.
-    context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    try:
-        status = await async_validate_pdf_signature(
-            signatures[0], signer_validation_context=context, ts_validation_context=context
-        )
-    except Exception as exc:  # noqa: BLE001 - a malformed signature dictionary or CMS blob
-        return failed(f"the signature cannot be validated: {type(exc).__name__}: {exc}")
-
-    intact = bool(status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
-    if not status.intact:
-        problems.append("the signed content was altered (digest mismatch)")
-    if not status.valid:
-        problems.append("the signature value does not verify")
-    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        problems.append("the file was changed after signing (bytes outside the signed range)")
-    if status.docmdp_ok is False:
-        problems.append("changes after signing violate the certification signature's permissions")
-    trusted = bool(status.trusted)
-    # pyHanko only evaluates trust for a signature that verifies; saying "untrusted" on top of
-    # "altered" would send people looking for a certificate problem that may not exist.
-    if not trusted and status.intact and status.valid:
-        reason = f" ({status.trust_problem_indic.name})" if status.trust_problem_indic else ""
-        problems.append(f"the signer certificate does not chain to a trusted root{reason}")
-    ts = status.timestamp_validity
-    timestamp_ok = bool(ts is not None and ts.intact and ts.valid and ts.trusted)
-    if ts is None:
-        problems.append("the signature has no timestamp")
-    elif not (ts.intact and ts.valid):
-        problems.append("the signature timestamp does not verify")
-    elif not ts.trusted:
-        problems.append("the signature timestamp is not from a trusted TSA")
-    signed_at = ts.timestamp if ts is not None else status.signer_reported_dt
-    return PdfValidation(
-        intact=intact,
-        trusted=trusted,
-        signer_fingerprint=status.signing_cert.sha256.hex(),
-        signed_at=signed_at,
-        timestamp_ok=timestamp_ok,
-        problems=problems,
-    )

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from licensing.signing import validate_pdf
+from licensing.validation import validate_pdf
 from registry.validators import validate_identifier
 from tests.access.conftest import MORTGAGE, api, consent, make_valid
 from tests.licensing.conftest import dev_pki  # noqa: F401 - the session PKI fixture

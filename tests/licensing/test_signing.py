@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from reportlab.pdfgen import canvas
 
 from audit.signing import certificate_fingerprint
-from licensing import pki, signing
+from licensing import pki, signing, validation
 from licensing.rendering import render_license_pdf
 
 
@@ -43,7 +43,7 @@ def signed(dev_pki):
 
 
 def test_it_signs_so_that_pyhanko_validates_against_the_dev_root(dev_pki, signed):
-    result = signing.validate_pdf(signed.data)
+    result = validation.validate_pdf(signed.data)
 
     assert result.problems == []
     assert result.intact and result.trusted and result.timestamp_ok and result.ok
@@ -65,7 +65,7 @@ def test_it_signs_so_that_pdfsig_accepts_the_signature(tmp_path, signed):
 def test_it_signs_a_rendered_licence_keeping_its_text_and_fonts(tmp_path, dev_pki, certificate_doc):
     signed = signing.sign_pdf(render_license_pdf(certificate_doc))
 
-    assert signing.validate_pdf(signed.data).ok
+    assert validation.validate_pdf(signed.data).ok
     out = _pdfsig(tmp_path, signed.data)
     assert "Signature is Valid" in out and "Total document signed" in out
     path = tmp_path / "licence.pdf"
@@ -89,7 +89,7 @@ def test_it_detects_a_flipped_byte_with_pyhanko_and_pdfsig(tmp_path, signed):
     data[at] ^= 0x20  # "l" -> "L": still a well-formed PDF, different content
     tampered = bytes(data)
 
-    result = signing.validate_pdf(tampered)
+    result = validation.validate_pdf(tampered)
     assert not result.intact
     assert not result.ok
     assert any("altered" in p for p in result.problems)
@@ -102,7 +102,7 @@ def test_it_detects_a_flipped_byte_with_pyhanko_and_pdfsig(tmp_path, signed):
 def test_it_detects_content_appended_after_signing(signed):
     appended = signed.data + b"\n% a line added after signing\n"
 
-    result = signing.validate_pdf(appended)
+    result = validation.validate_pdf(appended)
 
     assert not result.intact
     assert any("after signing" in p for p in result.problems)
@@ -118,21 +118,21 @@ def test_it_detects_content_appended_after_signing(signed):
     ],
 )
 def test_it_reports_hostile_input_as_a_problem_without_raising(dev_pki, data, expected):
-    result = signing.validate_pdf(data)
+    result = validation.validate_pdf(data)
 
     assert not result.intact and not result.trusted and not result.timestamp_ok
     assert any(expected in p for p in result.problems), result.problems
 
 
 def test_it_reports_a_truncated_signed_pdf_as_a_problem(signed):
-    result = signing.validate_pdf(signed.data[: len(signed.data) // 2])
+    result = validation.validate_pdf(signed.data[: len(signed.data) // 2])
 
     assert not result.intact
     assert result.problems
 
 
 def test_it_reports_an_unsigned_pdf(dev_pki):
-    result = signing.validate_pdf(_plain_pdf())
+    result = validation.validate_pdf(_plain_pdf())
 
     assert not result.intact
     assert result.problems == ["the file carries no signature"]
@@ -195,7 +195,7 @@ def test_it_does_not_trust_a_signature_from_another_pki(dev_pki, settings, tmp_p
     settings.TSA_KEY_PATH = other.tsa_key_path
     foreign = signing.sign_pdf(_plain_pdf())
 
-    result = signing.validate_pdf(foreign.data)  # trust roots are still the session's dev root
+    result = validation.validate_pdf(foreign.data)  # trust roots are still the session's dev root
 
     assert result.intact
     assert not result.trusted
@@ -238,7 +238,7 @@ def test_it_timestamps_through_a_configured_tsa_url(dev_pki, settings):
 
     assert _TsaHandler.requests == 1
     assert isinstance(signing.load_commission_signer().timestamper, signing.HTTPTimeStamper)
-    result = signing.validate_pdf(signed.data)
+    result = validation.validate_pdf(signed.data)
     assert result.ok, result.problems
 
 
@@ -300,7 +300,7 @@ def test_it_signs_through_pyhankos_general_path_when_templates_are_unusable(dev_
         signing.reset_commission_signer()
 
     assert signer._template is None and signer.timestamper._template is None
-    assert signing.validate_pdf(signed.data).ok
+    assert validation.validate_pdf(signed.data).ok
 
 
 def test_it_rejects_a_template_reference_of_another_shape(dev_pki):

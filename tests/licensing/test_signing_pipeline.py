@@ -17,7 +17,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from licensing import services, tasks
 from licensing.models import CancellationReason, CoOwnership, License, LicenseStatus, StatusEvent
-from licensing.signing import validate_pdf
+from licensing.validation import validate_pdf
 from registry.models import LicenseKind
 from tests.concurrency import run_at_once
 from tests.licensing.factories import make_draft, make_issued, make_person
