@@ -182,6 +182,15 @@ def test_it_draws_the_status_watermark_of_the_document(tmp_path, certificate_doc
     assert "已注销" in _text(tmp_path, render_license_pdf(doc))
 
 
+def test_it_puts_the_banner_only_on_marked_copies(tmp_path, certificate_doc):
+    mark = "仅供测试机构用于抵押贷款审查，有效期至2027-01-01"
+    cancelled = dataclasses.replace(certificate_doc, status_watermark="已注销")
+    annotated = render_license_pdf(cancelled, watermark=mark)
+
+    assert "【" not in _text(tmp_path, render_license_pdf(certificate_doc))  # a valid licence carries none
+    assert f"【已注销】【{mark}】" in _text(tmp_path, annotated).replace(" ", "")
+
+
 def test_it_renders_the_same_bytes_for_the_same_licence(certificate_doc):
     assert render_license_pdf(certificate_doc) == render_license_pdf(certificate_doc)
     other = dataclasses.replace(certificate_doc, notes="另一附记")
