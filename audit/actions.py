@@ -23,6 +23,7 @@ ACTIONS = {
     "license.verify": "核验",
     "auth.login": "登录",
     "auth.login_failed": "登录失败",
+    "auth.locked_out": "登录锁定",
     "audit.export": "导出审计记录",
     "audit.denied": "拒绝访问审计",
 }

@@ -8,6 +8,7 @@ auditlog records written by a task carry the id of the request that queued it.
 
 import contextlib
 
+from axes.signals import user_locked_out
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
@@ -77,3 +78,11 @@ def record_login_failure(sender, credentials=None, request=None, **kwargs):
     # nothing else from them belongs in the trail.
     username = str((credentials or {}).get("username", ""))[:150]
     record_event(action="auth.login_failed", actor=None, result="FAILURE", details={"username": username})
+
+
+@receiver(user_locked_out, dispatch_uid="audit.user_locked_out")
+def record_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
+    """django-axes locked this username out from this address, or refused it while locked."""
+    from audit.services import record_event
+
+    record_event(action="auth.locked_out", actor=None, result="DENIED", details={"username": str(username or "")[:150]})

@@ -8,6 +8,7 @@ development they are generated once into `var/` (git-ignored); in production
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "auditlog",
+    "axes",
     "registry",
     "licensing",
     "audit",
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     # Correlation id per request (X-Request-ID), carried into tasks and audit events.
     "audit.middleware.AuditContextMiddleware",
+    # Last, as django-axes requires: answers a locked-out sign-in with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,9 +121,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username from that address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is refused for AXES_COOLOFF_MINUTES (a guesser cannot lock a clerk out
+# everywhere by trying their name). The security administrator sees and clears lockouts in the
+# admin (访问尝试), or `manage.py axes_reset_username <name>`. The address is REMOTE_ADDR, as for
+# the audit trail: behind a proxy, that is the proxy's (X-Forwarded-For can be forged).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "auth/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]  # the password is always masked
+AXES_VERBOSE = False  # lockouts are audit events (auth.locked_out); axes still warns in the log
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

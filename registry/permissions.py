@@ -22,7 +22,9 @@ ROLE_PERMISSIONS = {
         *(_model_perms("registry", m, ("view",)) for m in ["organisationmember"]),
     ),
     "security_admin": _model_perms("registry", "organisationmember", ("view", "add", "change", "delete"))
-    | {"auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"},
+    | {"auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"}
+    # Sign-in lockouts (django-axes): deleting an attempt record lifts its lockout.
+    | {"axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accessfailurelog", "axes.view_accesslog"},
     "audit_admin": set(),
     "org_admin": set(),
     "org_operator": set(),
